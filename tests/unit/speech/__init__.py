@@ -1,0 +1,1 @@
+"""Unit tests of speech/ (pure: synthetic WAVs in tmp dirs, hand-written Vosk JSON)."""
