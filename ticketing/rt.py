@@ -1,0 +1,360 @@
+"""Request Tracker 5 over its REST2 API: a ticket per work order, the transcript as a comment.
+
+Talks to ``{base_url}/REST/2.0/`` (RT 5.0, REST2 and RT::Authen::Token in core), authenticated
+with ``Authorization: token <token>`` or HTTP basic auth. The lab's RT (``lab/rt.sh``) writes the
+URL and both credentials to ``rt.env``.
+
+RT facts this module relies on (checked against Debian's request-tracker5 5.0.3):
+
+* Dates are sent as naive ``"YYYY-MM-DD HH:MM:SS"`` strings in the RT user's time zone; the lab
+  RT runs with ``$Timezone = 'UTC'``, so we always send UTC (:func:`rt_datetime`). RT returns
+  ``"2025-10-14T02:00:00Z"``; an unset date is ``"1970-01-01T00:00:00Z"``.
+* Create answers 201 and update answers 200 even when a custom field is unknown, not applied to
+  the queue, or given a value outside a Select list: the field is silently dropped. Every write
+  of custom fields is therefore read back and checked (:class:`FieldsNotApplied`).
+* Custom fields are addressed by name (``"Call Type"``) in writes and TicketSQL
+  (``'CF.{Linkedid}' = '...'``); reads list them with ``name`` and ``values``.
+
+Custom fields on every department queue (made by ``lab/rt-bootstrap.pl``):
+``Caller Number``, ``Call Type`` (Select: consultation/request/complaint/suggestion),
+``District``, ``Linkedid``, ``Recording``, ``Satisfaction`` (Select: satisfied/
+basically_satisfied/dissatisfied), ``Hotline Events`` (multi-value: outbox event ids applied to
+the ticket; the idempotency record).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import aiohttp
+
+from ticketing.connector import (
+    WORK_ORDER_CREATED,
+    WORK_ORDER_TRANSCRIPT,
+    WORK_ORDER_UPDATED,
+    OutboxEvent,
+)
+from ticketing.errors import (
+    FieldsNotApplied,
+    TicketingRejected,
+    TicketingUnavailable,
+    UnknownEventKind,
+    WorkOrderNotFound,
+)
+
+FIELD_CALLER_NUMBER = "Caller Number"
+FIELD_CALL_TYPE = "Call Type"
+FIELD_DISTRICT = "District"
+FIELD_LINKEDID = "Linkedid"
+FIELD_RECORDING = "Recording"
+FIELD_SATISFACTION = "Satisfaction"
+FIELD_EVENTS = "Hotline Events"
+
+_RT_UNSET = "1970-01-01T00:00:00Z"
+
+FieldValue = str | Sequence[str]
+
+
+# --- pure helpers ------------------------------------------------------------------------------
+def rt_datetime(when: dt.datetime) -> str:
+    """An aware datetime as RT's naive-UTC input string ``"YYYY-MM-DD HH:MM:SS"``.
+
+    Raises:
+        ValueError: ``when`` is naive (its zone would be guessed by RT).
+    """
+    if when.tzinfo is None or when.utcoffset() is None:
+        raise ValueError(f"RT dates must come from aware datetimes, got naive {when.isoformat()}")
+    return when.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def parse_rt_datetime(text: str | None) -> dt.datetime | None:
+    """RT's ``"2025-10-14T02:00:00Z"`` as an aware UTC datetime; None for unset (epoch 0) or empty."""
+    if not text or text == _RT_UNSET:
+        return None
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(dt.UTC)
+
+
+def _as_list(value: FieldValue | None) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value] if value else []
+    return [str(v) for v in value]
+
+
+def custom_field_values(ticket: Mapping[str, Any]) -> dict[str, list[str]]:
+    """``{field name: values}`` from a REST2 ticket document (``GET /ticket/{id}``)."""
+    return {
+        str(cf["name"]): [str(v) for v in cf.get("values") or []]
+        for cf in ticket.get("CustomFields") or []
+        if "name" in cf
+    }
+
+
+def missing_fields(
+    wanted: Mapping[str, FieldValue | None], stored: Mapping[str, list[str]]
+) -> dict[str, list[str]]:
+    """The wanted custom fields whose stored values differ (as sets); ``{name: wanted values}``."""
+    return {
+        name: _as_list(value)
+        for name, value in wanted.items()
+        if set(_as_list(value)) != set(stored.get(name, []))
+    }
+
+
+def ticketsql_equals(field: str, value: str) -> str:
+    """A TicketSQL clause ``'CF.{field}' = 'value'`` with quotes and backslashes escaped."""
+    escaped = value.replace("\\", "\\\\").replace("'", "\\'")
+    return f"'CF.{{{field}}}' = '{escaped}'"
+
+
+# --- the client --------------------------------------------------------------------------------
+class RtClient:
+    """A small RT 5 REST2 client: tickets, custom fields, comments, search.
+
+    Every request has a total timeout. Errors are translated here: connection errors, timeouts
+    and 5xx raise :class:`TicketingUnavailable`; 4xx raise :class:`TicketingRejected` with RT's
+    body (``{"message": "..."}``).
+
+    Args:
+        session: an open aiohttp session, owned by the caller.
+        base_url: RT's web root, e.g. ``"http://127.0.0.1:8480"`` (no ``/REST/2.0``).
+        token: an RT auth token (``Authorization: token ...``); preferred over basic auth.
+        user: basic-auth user name, when no token.
+        password: basic-auth password.
+        timeout_s: total seconds per HTTP request.
+    """
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        base_url: str,
+        *,
+        token: str | None = None,
+        user: str | None = None,
+        password: str | None = None,
+        timeout_s: float = 10.0,
+    ) -> None:
+        if not token and not (user and password):
+            raise ValueError("RtClient needs a token or a user and password")
+        self._session = session
+        self._api = base_url.rstrip("/") + "/REST/2.0"
+        self._headers = {"Authorization": f"token {token}"} if token else {}
+        self._auth = None if token else aiohttp.BasicAuth(str(user), str(password))
+        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
+
+    async def _request(
+        self, method: str, path: str, *, body: Any = None, params: Mapping[str, str] | None = None
+    ) -> Any:
+        url = f"{self._api}/{path}"
+        try:
+            request = self._session.request(
+                method, url, json=body, params=params, headers=self._headers, auth=self._auth,
+                timeout=self._timeout,
+            )
+            async with request as resp:
+                status = resp.status
+                text = await resp.text(errors="replace")
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise TicketingUnavailable(url, f"{type(exc).__name__}: {exc}") from exc
+        if status >= 500:
+            raise TicketingUnavailable(url, f"HTTP {status}: {text[:200]}", status)
+        if status >= 400:
+            raise TicketingRejected(url, status, text)
+        if not text:
+            return None
+        try:
+            return json.loads(text)
+        except ValueError as exc:
+            reason = f"HTTP {status} with a non-JSON body: {text[:200]}"
+            raise TicketingUnavailable(url, reason, status) from exc
+
+    async def get_ticket(self, ticket_id: int) -> dict[str, Any]:
+        """The REST2 ticket document (``Subject``, ``Due``, ``CustomFields``...).
+
+        Raises:
+            TicketingRejected: 404 for an unknown ticket (or one the user may not see).
+            TicketingUnavailable: see the class docstring.
+        """
+        return dict(await self._request("GET", f"ticket/{int(ticket_id)}"))
+
+    async def create_ticket(
+        self,
+        queue: str,
+        subject: str,
+        *,
+        custom_fields: Mapping[str, FieldValue | None] | None = None,
+        due: dt.datetime | None = None,
+        content: str | None = None,
+    ) -> int:
+        """Create a ticket, read it back and check that every field took.
+
+        Args:
+            queue: queue name (``"commerce"``) or id.
+            subject: ticket subject.
+            custom_fields: ``{name: value or values}``; None/empty values are not sent.
+            due: the deadline, aware (sent as naive UTC).
+            content: the ticket's first message (text/plain), e.g. the call summary.
+        Returns:
+            The new ticket id.
+        Raises:
+            FieldsNotApplied: the ticket exists but some custom fields or ``Due`` did not take.
+            TicketingRejected: 4xx (unknown queue: 403 "No permission to create tickets").
+            TicketingUnavailable: see the class docstring.
+        """
+        fields = {k: _as_list(v) for k, v in (custom_fields or {}).items() if _as_list(v)}
+        doc: dict[str, Any] = {"Queue": queue, "Subject": subject}
+        if fields:
+            doc["CustomFields"] = {k: v[0] if len(v) == 1 else v for k, v in fields.items()}
+        if due is not None:
+            doc["Due"] = rt_datetime(due)
+        if content:
+            doc["Content"] = content
+            doc["ContentType"] = "text/plain"
+        created = await self._request("POST", "ticket", body=doc)
+        ticket_id = int(created["id"])
+        ticket = await self.get_ticket(ticket_id)
+        missing = missing_fields(fields, custom_field_values(ticket))
+        if due is not None:
+            stored_due = parse_rt_datetime(ticket.get("Due"))
+            if stored_due != due.astimezone(dt.UTC).replace(microsecond=0):
+                missing["Due"] = [rt_datetime(due)]
+        if missing:
+            raise FieldsNotApplied(ticket_id, missing)
+        return ticket_id
+
+    async def update_custom_fields(self, ticket_id: int, fields: Mapping[str, FieldValue]) -> None:
+        """Set custom fields (a list replaces a multi-value field's values), then verify.
+
+        Raises:
+            FieldsNotApplied: some fields did not take (RT's messages attached).
+            TicketingRejected, TicketingUnavailable: see the class docstring.
+        """
+        wanted = {k: _as_list(v) for k, v in fields.items()}
+        doc = {"CustomFields": {k: v[0] if len(v) == 1 else v for k, v in wanted.items()}}
+        messages = await self._request("PUT", f"ticket/{int(ticket_id)}", body=doc)
+        ticket = await self.get_ticket(ticket_id)
+        missing = missing_fields(wanted, custom_field_values(ticket))
+        if missing:
+            said = [str(m) for m in messages] if isinstance(messages, list) else []
+            raise FieldsNotApplied(ticket_id, missing, said)
+
+    async def comment(self, ticket_id: int, text: str, *, subject: str | None = None) -> None:
+        """Add a private comment (text/plain, UTF-8), e.g. the call transcript.
+
+        Raises:
+            TicketingRejected, TicketingUnavailable: see the class docstring.
+        """
+        doc: dict[str, Any] = {"Content": text, "ContentType": "text/plain"}
+        if subject:
+            doc["Subject"] = subject
+        await self._request("POST", f"ticket/{int(ticket_id)}/comment", body=doc)
+
+    async def find_ticket_ids(self, field: str, value: str) -> list[int]:
+        """Ids of tickets (any status) whose custom field ``field`` has ``value``, ascending.
+
+        Raises:
+            TicketingRejected: 400 for bad TicketSQL.
+            TicketingUnavailable: see the class docstring.
+        """
+        params = {"query": ticketsql_equals(field, value), "fields": "id", "per_page": "100", "orderby": "id"}
+        found = await self._request("GET", "tickets", params=params)
+        return sorted(int(item["id"]) for item in (found or {}).get("items") or [])
+
+    async def find_ticket_id(self, field: str, value: str) -> int | None:
+        """The oldest ticket whose custom field ``field`` has ``value``, or None."""
+        ids = await self.find_ticket_ids(field, value)
+        return ids[0] if ids else None
+
+
+# --- the connector -----------------------------------------------------------------------------
+class RtConnector:
+    """The RT sink: a :class:`ticketing.connector.Connector` for work-order events.
+
+    Idempotency: the ``event_id`` of every applied event is added to the ticket's
+    ``Hotline Events`` field. ``work_order.created`` searches for its event id before creating;
+    later events find the ticket by ``Linkedid`` and skip if their id is already recorded. A
+    comment is recorded *after* it is posted, so a crash in between repeats the comment on retry
+    (a duplicate rather than a loss).
+
+    Args:
+        client: the REST2 client.
+        default_queue: queue for a work order whose payload names none.
+        name: sink name for logs and the outbox stream.
+    """
+
+    def __init__(self, client: RtClient, *, default_queue: str = "general", name: str = "rt") -> None:
+        self.name = name
+        self._client = client
+        self._default_queue = default_queue
+
+    async def deliver(self, event: OutboxEvent) -> None:
+        """Apply one event (see the module docstring of :mod:`ticketing.connector` for payloads).
+
+        Raises:
+            WorkOrderNotFound: an update or transcript came before its ticket (retryable).
+            UnknownEventKind: not a work-order event.
+            FieldsNotApplied, TicketingRejected, TicketingUnavailable: from :class:`RtClient`.
+        """
+        if event.kind == WORK_ORDER_CREATED:
+            await self._create(event)
+        elif event.kind == WORK_ORDER_TRANSCRIPT:
+            await self._transcript(event)
+        elif event.kind == WORK_ORDER_UPDATED:
+            await self._update(event)
+        else:
+            raise UnknownEventKind(event.kind)
+
+    async def ticket_for_call(self, linkedid: str) -> int | None:
+        """The work-order ticket of a call, or None."""
+        return await self._client.find_ticket_id(FIELD_LINKEDID, linkedid)
+
+    async def _create(self, event: OutboxEvent) -> None:
+        if await self._client.find_ticket_id(FIELD_EVENTS, event.event_id) is not None:
+            return
+        p = event.payload
+        due = dt.datetime.fromisoformat(p["due"]) if p.get("due") else None
+        fields: dict[str, FieldValue | None] = {
+            FIELD_CALLER_NUMBER: p.get("caller_number"),
+            FIELD_CALL_TYPE: p.get("call_type"),
+            FIELD_DISTRICT: p.get("district"),
+            FIELD_LINKEDID: event.linkedid,
+            FIELD_RECORDING: p.get("recording_url"),
+            FIELD_EVENTS: [event.event_id],
+        }
+        subject = p.get("subject") or f"12345 {p.get('call_type', 'work order')} {event.linkedid}"
+        await self._client.create_ticket(
+            p.get("queue") or self._default_queue, subject,
+            custom_fields=fields, due=due, content=p.get("description"),
+        )
+
+    async def _ticket_and_applied(self, event: OutboxEvent) -> tuple[int, list[str]]:
+        ticket_id = await self.ticket_for_call(event.linkedid)
+        if ticket_id is None:
+            raise WorkOrderNotFound(event.linkedid)
+        ticket = await self._client.get_ticket(ticket_id)
+        return ticket_id, custom_field_values(ticket).get(FIELD_EVENTS, [])
+
+    async def _transcript(self, event: OutboxEvent) -> None:
+        ticket_id, applied = await self._ticket_and_applied(event)
+        if event.event_id in applied:
+            return
+        subject = event.payload.get("subject") or "通话转写 transcript"
+        await self._client.comment(ticket_id, str(event.payload["text"]), subject=subject)
+        await self._client.update_custom_fields(ticket_id, {FIELD_EVENTS: [*applied, event.event_id]})
+
+    async def _update(self, event: OutboxEvent) -> None:
+        ticket_id, applied = await self._ticket_and_applied(event)
+        if event.event_id in applied:
+            return
+        p = event.payload
+        fields: dict[str, FieldValue] = {str(k): v for k, v in (p.get("custom_fields") or {}).items()}
+        if p.get("satisfaction"):
+            fields[FIELD_SATISFACTION] = str(p["satisfaction"])
+        if p.get("note"):
+            await self._client.comment(ticket_id, str(p["note"]), subject="回访 callback")
+        fields[FIELD_EVENTS] = [*applied, event.event_id]
+        await self._client.update_custom_fields(ticket_id, fields)
