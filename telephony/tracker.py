@@ -1,0 +1,67 @@
+"""Keeps the call model in step with Asterisk: the glue between the AMI pump and the pure model.
+
+It subscribes to an :class:`~telephony.ami.AmiClient`, applies every domain event to a
+:class:`~telephony.calls.CallModel` (in pump order), and on ``FullyBooted`` (after every
+login, so after every reconnect and every Asterisk restart) asks ``CoreShowChannels`` so
+the model is rebuilt and calls that ended while hotline was disconnected are closed.
+Call events (``CallStarted``, ``CallEnded`` ...) go to its own subscribers, in order.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Awaitable, Callable
+
+from telephony import events as ev
+from telephony.ami import AmiClient, AmiError
+from telephony.calls import CallEvent, CallModel
+from telephony.frames import AmiMessage
+
+log = logging.getLogger("hotline.calls")
+
+CallHandler = Callable[[CallEvent], Awaitable[None] | None]
+
+
+class CallTracker:
+    """Owns the live :class:`CallModel`.
+
+    Args:
+        client: the AMI client whose pump feeds the model.
+        resync_timeout_s: timeout of the ``CoreShowChannels`` action at resync.
+    """
+
+    def __init__(self, client: AmiClient, resync_timeout_s: float = 10.0) -> None:
+        self.client = client
+        self.model = CallModel()
+        self.resync_timeout_s = resync_timeout_s
+        self.resyncs = 0
+        self._handlers: list[CallHandler] = []
+        client.subscribe(self._on_message)
+
+    def subscribe(self, handler: CallHandler) -> None:
+        """Add a subscriber for call events (called in order, awaited if async)."""
+        self._handlers.append(handler)
+
+    async def resync(self) -> None:
+        """Ask Asterisk for every live channel; the listed events rebuild the model.
+
+        Raises:
+            AmiError: the action failed or timed out (the model is left as it was).
+        """
+        await self.client.action("CoreShowChannels", timeout=self.resync_timeout_s, check=True)
+        self.resyncs += 1
+
+    async def _on_message(self, msg: AmiMessage | None, event: ev.DomainEvent | None) -> None:
+        if event is None:
+            return
+        for call_event in self.model.apply(event):
+            for handler in self._handlers:
+                result = handler(call_event)
+                if inspect.isawaitable(result):
+                    await result
+        if isinstance(event, ev.AsteriskBooted):
+            try:
+                await self.resync()
+            except AmiError as exc:
+                log.warning("resync after FullyBooted failed: %s", exc)
