@@ -209,6 +209,8 @@ class TranscriptionWorker:
                 worker=s.consumer, now=self.clock(), attempts=d.times_delivered,
             )
         else:
+            log.info("decoding job %s (linkedid %s, delivery %d): %s",
+                     job.job_id, job.linkedid, d.times_delivered, job.path)
             try:
                 transcript = await self.transcriber.transcribe(job.path)
                 outcome = outcome_for(

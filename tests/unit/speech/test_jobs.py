@@ -32,7 +32,9 @@ def test_given_same_recording_when_enqueued_twice_then_same_job_id() -> None:
     assert new_job("/rec/a.wav", "L1", now=1.0, job_id="again-1").job_id == "again-1"
 
 
-@pytest.mark.parametrize("fields", [{}, {b"path": b"/a.wav"}, {"job_id": "x", "path": "p", "enqueued_at": "soon"}])
+@pytest.mark.parametrize(
+    "fields", [{}, {b"path": b"/a.wav"}, {"job_id": "x", "path": "p", "enqueued_at": "soon"}]
+)
 def test_given_foreign_entry_when_parsed_then_invalid_job(fields: dict) -> None:
     with pytest.raises(InvalidJob):
         TranscriptionJob.from_fields(fields)

@@ -76,7 +76,9 @@ def test_given_folder_when_installed_then_copied_under_dest(tmp_path: Path) -> N
 
 
 @pytest.mark.parametrize("top", ["vosk-model-small-cn-0.22", None])
-def test_given_zip_archive_when_installed_then_unpacked_and_digest_reported(tmp_path: Path, top: str | None) -> None:
+def test_given_zip_archive_when_installed_then_unpacked_and_digest_reported(
+    tmp_path: Path, top: str | None
+) -> None:
     archive = zip_folder(fake_model(tmp_path / "src"), tmp_path / "vosk-model-small-cn-0.22.zip", top)
     digest = hashlib.sha256(archive.read_bytes()).hexdigest()
 
@@ -153,5 +155,7 @@ def test_given_server_that_never_answers_when_installing_then_times_out_not_hang
 ) -> None:
     started = time.monotonic()
     with pytest.raises(ModelDownloadFailed, match="timed out"):
-        install_model("vosk-model-small-cn-0.22", tmp_path / "models", model_list_url=silent_server, timeout_s=0.5)
+        install_model(
+            "vosk-model-small-cn-0.22", tmp_path / "models", model_list_url=silent_server, timeout_s=0.5
+        )
     assert time.monotonic() - started < 5

@@ -54,7 +54,8 @@ def test_given_empty_result_when_parsed_then_none(raw: str) -> None:
 
 
 def test_given_result_without_word_timestamps_when_parsed_then_text_kept_at_zero() -> None:
-    assert parse_result('{"text": "ten of clubs"}', 1, "agent") == Segment("agent", 1, 0.0, 0.0, "ten of clubs")
+    got = parse_result('{"text": "ten of clubs"}', 1, "agent")
+    assert got == Segment("agent", 1, 0.0, 0.0, "ten of clubs")
 
 
 def test_given_dict_result_when_parsed_then_same_as_json() -> None:
@@ -194,7 +195,9 @@ def test_given_swapped_labels_when_built_then_left_channel_is_agent() -> None:
 
 def test_transcript_round_trips_through_dict_and_json() -> None:
     caller = [vosk(("我", 4.0, 4.2), ("要", 4.2, 4.4), ("投诉", 4.4, 5.0))]
-    t = build_transcript("/r/d.wav", duration_s=6.0, rate_hz=8000, channel_results=[caller, [EMPTY]], model="m")
+    t = build_transcript(
+        "/r/d.wav", duration_s=6.0, rate_hz=8000, channel_results=[caller, [EMPTY]], model="m"
+    )
 
     d: dict[str, Any] = t.to_dict()
 
