@@ -24,6 +24,7 @@ the ticket; the idempotency record).
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 from collections.abc import Mapping, Sequence
@@ -142,8 +143,11 @@ class RtClient:
             raise ValueError("RtClient needs a token or a user and password")
         self._session = session
         self._api = base_url.rstrip("/") + "/REST/2.0"
-        self._headers = {"Authorization": f"token {token}"} if token else {}
-        self._auth = None if token else aiohttp.BasicAuth(str(user), str(password))
+        if token:
+            authorization = f"token {token}"
+        else:
+            authorization = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+        self._headers = {"Authorization": authorization}
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
 
     async def _request(
@@ -152,8 +156,7 @@ class RtClient:
         url = f"{self._api}/{path}"
         try:
             request = self._session.request(
-                method, url, json=body, params=params, headers=self._headers, auth=self._auth,
-                timeout=self._timeout,
+                method, url, json=body, params=params, headers=self._headers, timeout=self._timeout
             )
             async with request as resp:
                 status = resp.status
@@ -252,6 +255,19 @@ class RtClient:
         if subject:
             doc["Subject"] = subject
         await self._request("POST", f"ticket/{int(ticket_id)}/comment", body=doc)
+
+    async def attachments(self, ticket_id: int) -> list[dict[str, Any]]:
+        """The ticket's attachments (messages and comments), oldest first, up to 100.
+
+        Returns:
+            Dicts with ``id``, ``TransactionId``, ``Subject``, ``ContentType`` and ``Content``
+            (decoded text for text parts).
+        Raises:
+            TicketingRejected, TicketingUnavailable: see the class docstring.
+        """
+        params = {"fields": "Content,ContentType,Subject,TransactionId", "per_page": "100", "orderby": "id"}
+        found = await self._request("GET", f"ticket/{int(ticket_id)}/attachments", params=params)
+        return [dict(item) for item in (found or {}).get("items") or []]
 
     async def find_ticket_ids(self, field: str, value: str) -> list[int]:
         """Ids of tickets (any status) whose custom field ``field`` has ``value``, ascending.
@@ -356,5 +372,7 @@ class RtConnector:
             fields[FIELD_SATISFACTION] = str(p["satisfaction"])
         if p.get("note"):
             await self._client.comment(ticket_id, str(p["note"]), subject="回访 callback")
-        fields[FIELD_EVENTS] = [*applied, event.event_id]
-        await self._client.update_custom_fields(ticket_id, fields)
+        if fields:
+            await self._client.update_custom_fields(ticket_id, fields)
+        # Recorded only once the fields took: a rejected update is not marked as applied.
+        await self._client.update_custom_fields(ticket_id, {FIELD_EVENTS: [*applied, event.event_id]})
