@@ -246,7 +246,9 @@ answers() {
 
 cmd_start() {
     step "start"
-    [[ -f "$ENVFILE" ]] && db_initialised || fail "not installed in $STATE: run '$0 install' first"
+    if [[ ! -f "$ENVFILE" ]] || ! db_initialised; then
+        fail "not installed in $STATE: run '$0 install' first"
+    fi
     local pid
     pid="$(our_pid)"
     if [[ -n "$pid" ]]; then
