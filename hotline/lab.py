@@ -178,13 +178,19 @@ def _spawn(service: str, argv: Sequence[str], paths: LabPaths, cwd: Path | None 
     return proc.pid
 
 
-def stop_service(paths: LabPaths, service: str, timeout: float = 10.0) -> bool:
-    """Stop a service the lab started (by its recorded pid). Returns True if one was stopped."""
+def stop_service(paths: LabPaths, service: str, timeout: float = 10.0, crash: bool = False) -> bool:
+    """Stop a service the lab started (by its recorded pid). Returns True if one was stopped.
+
+    Args:
+        crash: SIGKILL at once (a crash: Asterisk sends no Hangup events), instead of
+            SIGTERM then SIGKILL after ``timeout`` seconds.
+    """
     pid = read_pid(paths, service)
     paths.pidfile(service).unlink(missing_ok=True)
     if pid is None:
         return False
-    for sig, wait_s in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5.0)):
+    steps = [(signal.SIGKILL, 5.0)] if crash else [(signal.SIGTERM, timeout), (signal.SIGKILL, 5.0)]
+    for sig, wait_s in steps:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, sig)
         deadline = time.monotonic() + wait_s
@@ -357,6 +363,9 @@ def start_asterisk(cfg: LabConfig, paths: LabPaths, ami: AmiConfig, timeout: flo
     """
     ensure_mounts(paths)
     if read_pid(paths, "asterisk") is None:
+        deadline = time.monotonic() + 10  # a just-stopped Asterisk may still be closing its sockets
+        while port_open(ami.port, ami.host) and time.monotonic() < deadline:
+            time.sleep(0.1)
         if port_open(ami.port, ami.host):
             raise LabError("asterisk", f"port {ami.port} is taken by a process the lab did not start; "
                            "stop it or set ami.port")

@@ -49,6 +49,8 @@ class CallTracker:
         Raises:
             AmiError: the action failed or timed out (the model is left as it was).
         """
+        # FullyBooted can reach the pump before the login step has marked the client connected
+        await self.client.wait_connected(timeout=self.resync_timeout_s)
         await self.client.action("CoreShowChannels", timeout=self.resync_timeout_s, check=True)
         self.resyncs += 1
 

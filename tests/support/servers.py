@@ -44,7 +44,7 @@ class ServerProcess:
     def start(self) -> None:
         """(Re)start the process on the same port and wait until it accepts connections."""
         self.stop()
-        log = open(self.workdir / f"{self.name}.log", "ab")  # noqa: SIM115 - owned by the child
+        log = open(self.workdir / f"{self.name}.log", "ab")
         self.proc = subprocess.Popen(self.argv, cwd=self.workdir, stdout=log, stderr=subprocess.STDOUT)
         wait_port(self.port, timeout=10)
 
