@@ -13,10 +13,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from hotline.errors import HotlineError
+
 ALL_MENUS = "*"  # in ``menus``: the announcement targets every menu
 
 
-class AnnouncementError(ValueError):
+class AnnouncementError(HotlineError, ValueError):
     """An announcement dict is invalid.
 
     Attributes:

@@ -37,6 +37,8 @@ import chinese_calendar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from hotline.errors import HotlineError
+
 DayKind = Literal["working", "rest", "holiday"]
 Status = Literal["open", "closed", "holiday"]
 UnknownYearPolicy = Literal["error", "weekends"]
@@ -44,7 +46,7 @@ UnknownYearPolicy = Literal["error", "weekends"]
 _MAX_SCAN_DAYS = 3660  # ten years: bounds every day-by-day loop
 
 
-class CalendarError(ValueError):
+class CalendarError(HotlineError, ValueError):
     """Base class for working-calendar errors."""
 
 

@@ -69,6 +69,7 @@ from pydantic import (
     model_validator,
 )
 
+from hotline.errors import HotlineError
 from ivr.calendar import (
     NO_OVERRIDES,
     BusinessHours,
@@ -123,7 +124,7 @@ class MenuProblem:
         return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
 
 
-class MenuError(ValueError):
+class MenuError(HotlineError, ValueError):
     """The menu cannot be loaded; :attr:`problems` lists every problem found.
 
     Attributes:
@@ -353,6 +354,18 @@ class HangupNode(_Strict):
     cause: int = Field(16, ge=1, le=127)
 
 
+AnyNode = (
+    MenuNode
+    | CollectNode
+    | LanguageNode
+    | PlayNode
+    | AnnouncementsNode
+    | ScheduleNode
+    | QueueNode
+    | LookupNode
+    | GotoNode
+    | HangupNode
+)
 Node = Annotated[
     MenuNode
     | CollectNode
@@ -432,7 +445,7 @@ class Menu:
     prompt_prefix: str
     defaults: Defaults
     hours: Mapping[str, BusinessHours]
-    nodes: Mapping[str, Any]
+    nodes: Mapping[str, AnyNode]
     overrides: CalendarOverrides = NO_OVERRIDES
     sources: Mapping[str, str] = field(default_factory=dict)
 

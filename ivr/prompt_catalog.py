@@ -12,8 +12,10 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from hotline.errors import HotlineError
 
-class PromptCatalogError(ValueError):
+
+class PromptCatalogError(HotlineError, ValueError):
     """The catalog is unreadable or invalid; ``problems`` lists every problem."""
 
     def __init__(self, source: str, problems: list[str]) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
+from hotline.errors import HotlineError
 from ivr.calendar import CalendarOverrides
 from ivr.menus import CollectNode, MenuError, MenuNode, MenuProblem, load_menu, parse_menu
 
@@ -47,6 +48,7 @@ def problems_of(files: dict[str, str], **kwargs: Any) -> list[MenuProblem]:
     with pytest.raises(MenuError) as exc:
         parse_menu(files, **kwargs)
     assert isinstance(exc.value, ValueError)
+    assert isinstance(exc.value, HotlineError)  # the CLI reports these without a traceback
     return exc.value.problems
 
 
