@@ -152,9 +152,15 @@ def _as_list(value: Any) -> Any:
 
 def _str_keys(value: Any) -> Any:
     # YAML 1.1 reads `1:` as the int 1; menus want the key "1".
-    if isinstance(value, Mapping):
-        return {str(k) if isinstance(k, int) and not isinstance(k, bool) else k: v for k, v in value.items()}
-    return value
+    if not isinstance(value, Mapping):
+        return value
+    out: dict[Any, Any] = {}
+    for k, v in value.items():
+        key = str(k) if isinstance(k, int) and not isinstance(k, bool) else k
+        if key in out:
+            raise ValueError(f"key {key!r} is given twice (once quoted, once not)")
+        out[key] = v
+    return out
 
 
 def _option(value: Any) -> Any:
@@ -638,8 +644,8 @@ def _parse_file(name: str, text: str, problems: _Problems) -> _Parsed:
     if not isinstance(data, Mapping):
         problems.add(name, (), "expected a mapping at the top (id, start, nodes, ...)", "schema")
         return _Parsed(name, None, {}, {}, lines, ok=False)
-    raw_nodes = _str_keys(data.get("nodes") or {})
-    raw_nodes = raw_nodes if isinstance(raw_nodes, dict) else {}
+    raw = data.get("nodes") or {}
+    raw_nodes = {str(k): v for k, v in raw.items()} if isinstance(raw, Mapping) else {}
     ok = True
     model: _MenuFile | None = None
     try:

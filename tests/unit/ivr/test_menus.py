@@ -265,6 +265,13 @@ def test_given_yaml_syntax_error_when_parsing_then_line_number_reported(text: st
     assert str(problems[0]).startswith(f"bad.yaml:{line}: ")
 
 
+def test_given_option_key_quoted_and_unquoted_when_parsing_then_reported_not_silently_merged() -> None:
+    text = menu_text().replace("'0': operator", "1: operator")
+    problems = problems_of({"m.yaml": text})
+    assert [(p.kind, p.path) for p in problems] == [("schema", "nodes.main.options")]
+    assert "given twice" in problems[0].message
+
+
 def test_given_semantic_error_when_parsing_then_line_of_the_bad_key_reported() -> None:
     text = textwrap.dedent(
         """\
