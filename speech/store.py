@@ -117,6 +117,18 @@ class RedisJobQueue:
                 return
             raise
 
+    async def register(self, consumer: str) -> None:
+        """XGROUP CREATECONSUMER: make a (ready) worker visible in ``XINFO CONSUMERS``.
+
+        Redis creates a consumer on its first delivery only; registering explicitly lets
+        operators, tests and benches see a worker that is up and waiting.
+        """
+        await _call(
+            "XGROUP CREATECONSUMER",
+            self.redis.xgroup_createconsumer(self.stream, self.group, consumer),
+            self.call_timeout_s,
+        )
+
     async def enqueue(self, job: TranscriptionJob) -> str:
         """XADD a job; returns the entry id."""
         entry_id = await _call(

@@ -120,7 +120,9 @@ class TranscriptionWorker:
             try:
                 if not group_ready:
                     await self.queue.ensure_group()
+                    await self.queue.register(s.consumer)  # visible once the model is loaded
                     group_ready = True
+                    log.info("worker %s ready", s.consumer)
                 free = self.capacity - len(self._inflight)
                 if free > 0:
                     got: list[Delivery] = []
