@@ -302,6 +302,11 @@ class RoutingState:
         self.agent_states: dict[str, AgentState] = {aid: sm.logged_out_state(aid, now) for aid in self.agents}
         self._entries: dict[str, _Entry] = {}
         self._classes: dict[tuple[str, str | None, frozenset[str]], _CallClass] = {}
+        # ("s", lowest skill, lang) or ("n", None, lang) for classes needing no skill -> classes
+        self._class_index: dict[tuple[str, str | None, str | None], dict[Any, _CallClass]] = {}
+        # (group, lang) -> queue -> lane: every skilled waiting call of a queue that has an
+        # any_in_group step, whatever its skills (what a group member may take once the step is due)
+        self._lanes: dict[tuple[str, str | None], dict[str, _CallClass]] = {}
         self._ready_skill: dict[tuple[str, int, str | None], list[tuple[Any, ...]]] = {}
         self._ready_group: dict[tuple[str, str | None], list[tuple[Any, ...]]] = {}
         self._ready_any: dict[str | None, list[tuple[Any, ...]]] = {}
@@ -443,7 +448,8 @@ class RoutingState:
         ckey = (call.queue, call.language, call.skills or cfg.skills)
         cls = self._classes.get(ckey)
         if cls is None:
-            cls = self._classes[ckey] = _CallClass(*ckey)
+            cls = _CallClass(*ckey)
+            self._register_class(cls)
         entry = _Entry(call, cls, _static_priority(call, cfg))
         self._entries[call.linkedid] = entry
         self._push_call_deadlines(call)
@@ -451,17 +457,51 @@ class RoutingState:
 
     def _add_waiting(self, entry: _Entry) -> None:
         # the class may have been dropped (emptied) while this call rang an agent
-        entry.cls = self._classes.setdefault(entry.cls.key, entry.cls)
-        insort(entry.cls.by_rank, entry.rank)
+        cls = self._classes.get(entry.cls.key)
+        if cls is None:
+            self._register_class(entry.cls)
+        else:
+            entry.cls = cls
         c = entry.call
-        insort(entry.cls.by_age, (c.enqueued_at, c.seq, c.linkedid))
+        for cls in (entry.cls, self._lane(entry, create=True)):
+            if cls is not None:
+                insort(cls.by_rank, entry.rank)
+                insort(cls.by_age, (c.enqueued_at, c.seq, c.linkedid))
 
     def _remove_waiting(self, entry: _Entry) -> None:
-        _remove_sorted(entry.cls.by_rank, entry.rank)
         c = entry.call
-        _remove_sorted(entry.cls.by_age, (c.enqueued_at, c.seq, c.linkedid))
+        lane = self._lane(entry, create=False)
+        for cls in (entry.cls, lane):
+            if cls is not None:
+                _remove_sorted(cls.by_rank, entry.rank)
+                _remove_sorted(cls.by_age, (c.enqueued_at, c.seq, c.linkedid))
+        if lane is not None and not lane.by_rank:
+            del self._lanes[(self.queues[c.queue].group, c.language)][c.queue]  # type: ignore[index]
         if not entry.cls.by_rank:
-            del self._classes[entry.cls.key]
+            cls = self._classes.pop(entry.cls.key)
+            for home in self._class_homes(cls):
+                bucket = self._class_index[home]
+                del bucket[cls.key]
+                if not bucket:
+                    del self._class_index[home]
+
+    def _class_homes(self, cls: _CallClass) -> list[tuple[str, str | None, str | None]]:
+        return [("s", min(cls.skills), cls.language) if cls.skills else ("n", None, cls.language)]
+
+    def _lane(self, entry: _Entry, create: bool) -> _CallClass | None:
+        cfg = self.queues[entry.call.queue]
+        if cfg.group is None or not entry.cls.skills or not any(s.any_in_group for s in cfg.expansion):
+            return None
+        lanes = self._lanes.setdefault((cfg.group, entry.call.language), {})
+        lane = lanes.get(cfg.name)
+        if lane is None and create:
+            lane = lanes[cfg.name] = _CallClass(cfg.name, entry.call.language, frozenset())
+        return lane
+
+    def _register_class(self, cls: _CallClass) -> None:
+        self._classes[cls.key] = cls
+        for home in self._class_homes(cls):
+            self._class_index.setdefault(home, {})[cls.key] = cls
 
     def _push_deadline(self, due_at: float, kind: str, ident: str, queue: str) -> None:
         self._dl_n += 1
@@ -561,6 +601,8 @@ def pick_agent_for_call(state: RoutingState, call: WaitingCall, now: float) -> s
         best: tuple[Any, ...] | None = None
         agents = state.agents
         for level in range(MAX_PROFICIENCY, min_level - 1, -1):
+            if best is not None and -best[0] > level:
+                break  # agents at this driver level score <= level: none can beat or tie
             for key in ready_skill.get((driver, level, lang), ()):
                 agent_skills = agents[key[-1]].skills
                 score = min(agent_skills.get(s, 0) for s in skills)
@@ -585,32 +627,43 @@ def pick_call_for_agent(state: RoutingState, agent_id: str, now: float) -> str |
 
     Returns:
         The linkedid, or None: nothing this agent may take.
-    Cost: O(call classes) plus, per class, the calls ranked ahead that are still too young for
-    this agent (usually none).
+    Cost: O(call classes this agent could serve: by its skills, languages and groups) plus, per
+    class, the calls ranked ahead that are still too young for this agent (usually none).
     """
     agent = state.agents[agent_id]
     agent_skills = agent.skills
+    skill_names = agent_skills.keys()
+    entries = state._entries
+    index = state._class_index
     best: tuple[Any, ...] | None = None
     best_id: str | None = None
-    for cls in state._classes.values():
-        if cls.language is not None and cls.language not in agent.languages:
-            continue
-        rt = state._rt[cls.queue]
-        cfg = rt.cfg
-        if cls.skills:
-            level: int | None = min(agent_skills.get(s, 0) for s in cls.skills)
-            threshold = rt.threshold_s(level, cfg.group is not None and cfg.group in agent.groups)
-            if threshold is None or now - cls.by_age[0][0] < threshold:
-                continue
-        else:
-            threshold = -math.inf
+
+    def consider(cls: _CallClass, rt: _QueueRuntime, threshold: float | None) -> None:
+        nonlocal best, best_id
+        if threshold is None or now - cls.by_age[0][0] < threshold:
+            return  # even its oldest call is too young for this agent
         for rank in cls.by_rank:
             if now - rank[1] >= threshold:
-                entry = state._entries[rank[3]]
-                cand = _call_rank(entry.static, cfg.ageing_per_s, entry.call, now)
+                entry = entries[rank[3]]
+                cand = _call_rank(entry.static, rt.cfg.ageing_per_s, entry.call, now)
                 if best is None or cand > best:
                     best, best_id = cand, rank[3]
-                break
+                return
+
+    for lang in (None, *agent.languages):
+        for cls in index.get(("n", None, lang), {}).values():
+            consider(cls, state._rt[cls.queue], -math.inf)
+        for skill in skill_names:
+            for cls in index.get(("s", skill, lang), {}).values():
+                if skill_names >= cls.skills:
+                    rt = state._rt[cls.queue]
+                    group = rt.cfg.group
+                    level = min(agent_skills[s] for s in cls.skills)
+                    consider(cls, rt, rt.threshold_s(level, group is not None and group in agent.groups))
+        for group in agent.groups:
+            for lane in state._lanes.get((group, lang), {}).values():
+                rt = state._rt[lane.queue]
+                consider(lane, rt, rt.threshold_s(0, True))
     return best_id
 
 
@@ -1007,6 +1060,9 @@ def check_invariants(state: RoutingState, now: float, *, work_conserving: bool =
     in_classes = sorted(r[3] for c in state._classes.values() for r in c.by_rank)
     waiting = sorted(lid for lid, e in state._entries.items() if e.offered_to is None)
     assert in_classes == waiting, "call classes out of sync"
+    in_lanes = sorted(r[3] for lanes in state._lanes.values() for lane in lanes.values() for r in lane.by_rank)
+    laned = sorted(lid for lid, e in state._entries.items() if e.offered_to is None and state._lane(e, create=False))
+    assert in_lanes == laned, "group lanes out of sync"
     if work_conserving:
         for aid in state._ready_key:
             assert naive_pick_call(state, aid, now) is None, f"ready agent {aid} could take a waiting call"
