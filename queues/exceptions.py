@@ -3,14 +3,15 @@
 Expected outcomes (no agent free, a caller still waiting) are values, never exceptions; these
 classes are for programming or configuration mistakes an operator must see.
 
-``QueuesError`` is the base of this package. When the service-wide base class lands in
-``hotline`` it should become its parent (one base class for the service, see STYLE.md).
+``QueuesError`` is the base of this package, under the service-wide ``HotlineError``.
 """
 
 from __future__ import annotations
 
+from hotline.errors import HotlineError
 
-class QueuesError(Exception):
+
+class QueuesError(HotlineError):
     """Base class of every error raised by ``queues``."""
 
 
