@@ -18,7 +18,7 @@ import functools
 import multiprocessing
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -249,6 +249,43 @@ class Transcriber:
         """
         raw = await self.decode(path)
         return to_transcript(raw, labels=self._labels, keywords=self._keywords, model=self.model_name)
+
+    async def transcribe_many(
+        self, paths: Iterable[str | Path]
+    ) -> AsyncIterator[tuple[str, Transcript | SpeechError]]:
+        """Transcribe many recordings, ``processes`` at a time, yielding each as it finishes.
+
+        For the batch command (``hotline speech transcribe PATH...``): one yield per path, in
+        completion order, so a progress bar can advance on each. A file that fails yields its
+        :class:`SpeechError` (unreadable, unsupported, decoder died) instead of stopping the batch.
+
+        Yields:
+            ``(path, transcript or error)``.
+        """
+        pending: set[asyncio.Task[tuple[str, Transcript | SpeechError]]] = set()
+        it = iter(paths)
+
+        async def one(p: str | Path) -> tuple[str, Transcript | SpeechError]:
+            try:
+                return str(p), await self.transcribe(p)
+            except SpeechError as exc:
+                return str(p), exc
+
+        for p in it:
+            pending.add(asyncio.create_task(one(p)))
+            if len(pending) >= self.processes:
+                break
+        try:
+            while pending:
+                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                for t in done:
+                    nxt = next(it, None)
+                    if nxt is not None:
+                        pending.add(asyncio.create_task(one(nxt)))
+                    yield t.result()
+        finally:
+            for t in pending:
+                t.cancel()
 
     async def decode(self, path: str | Path) -> RawDecode:
         """Run :func:`decode_file` in the pool and return its raw result (see :meth:`transcribe`)."""

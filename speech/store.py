@@ -31,6 +31,7 @@ from speech.jobs import (
     InvalidJob,
     JobOutcome,
     TranscriptionJob,
+    new_job,
 )
 
 T = TypeVar("T")
@@ -218,6 +219,28 @@ class RedisJobQueue:
             "XINFO CONSUMERS", self.redis.xinfo_consumers(self.stream, self.group), self.call_timeout_s
         )
         return [_s(r["name"]) for r in rows]
+
+
+async def enqueue_recording(
+    queue: RedisJobQueue, path: str, linkedid: str, now: float, job_id: str | None = None
+) -> TranscriptionJob:
+    """Queue a closed recording for transcription (what the recording watcher calls).
+
+    Args:
+        queue: the job stream.
+        path: the closed WAV file, as the workers will see it.
+        linkedid: the call.
+        now: epoch seconds.
+        job_id: explicit id; by default derived from linkedid and path, so enqueuing the same
+            recording twice yields one transcript.
+    Returns:
+        The job enqueued.
+    Raises:
+        QueueUnavailable: Redis failed or did not answer in time.
+    """
+    job = new_job(path, linkedid, now, job_id)
+    await queue.enqueue(job)
+    return job
 
 
 class TranscriptSink(Protocol):

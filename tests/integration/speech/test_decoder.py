@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from speech.decoder import Transcriber, decode_file, init_process, to_transcript
+from speech.errors import UnreadableRecording
 from speech.transcript import Transcript
 from tests.integration.speech.conftest import Clip, cer, read_pcm, write_pcm
 from tests.unit.speech.wavs import header_only
@@ -106,3 +107,18 @@ async def test_given_transcriber_pool_when_transcribing_then_decodes_off_the_loo
 
     assert spoken.rate_hz == 8000 and not spoken.no_speech
     assert skipped.no_speech and skipped.skipped == "header_only" and skipped.channels == 2
+
+
+async def test_given_a_batch_with_a_broken_file_when_transcribed_then_each_file_yields_once(
+    ko_model: Path, ko_clips, tmp_path: Path
+) -> None:
+    garbage = tmp_path / "garbage.wav"
+    garbage.write_bytes(b"RIFF" + b"\x00" * 100)
+    paths = [ko_clips[KEYWORD].file16k, garbage, ko_clips[SHORT].file8k]
+
+    async with Transcriber(ko_model, processes=2) as tr:
+        results = {p: r async for p, r in tr.transcribe_many(paths)}
+
+    assert set(results) == {str(p) for p in paths}
+    assert isinstance(results[str(garbage)], UnreadableRecording)
+    assert isinstance(results[str(ko_clips[SHORT].file8k)], Transcript)

@@ -20,7 +20,7 @@ import pytest
 
 from speech.decoder import Transcriber
 from speech.jobs import Delivery, JobOutcome, new_job
-from speech.store import RedisJobQueue, RedisTranscriptSink, connect
+from speech.store import RedisJobQueue, RedisTranscriptSink, connect, enqueue_recording
 from speech.worker import TranscriptionWorker, WorkerSettings
 from tests.integration.speech.conftest import REPO, read_pcm, write_pcm
 from tests.support.servers import ServerProcess
@@ -67,9 +67,9 @@ async def test_given_job_enqueued_twice_when_worker_runs_then_transcript_stored_
 ) -> None:
     _keys, queue, sink = redis_parts
     clip = ko_clips["picovoice_leopard_test_ko"]
-    job = new_job(str(clip.file16k), "1700000000.1", now=time.time())
-    await queue.enqueue(job)
-    await queue.enqueue(job)  # same recording enqueued again (a watcher restarted)
+    job = await enqueue_recording(queue, str(clip.file16k), "1700000000.1", now=time.time())
+    again = await enqueue_recording(queue, str(clip.file16k), "1700000000.1", now=time.time())
+    assert again.job_id == job.job_id  # same recording enqueued again (a watcher restarted)
     stop = asyncio.Event()
 
     async with Transcriber(ko_model, processes=1) as tr:
