@@ -91,13 +91,13 @@ def draw_event(draw: st.DrawFn, state, now: float, h: Harness):  # type: ignore[
     by_status: dict[AgentStatus, list[str]] = {}
     for aid in agent_ids:
         by_status.setdefault(state.agent_states[aid].status, []).append(aid)
-    kinds = ["queue", "queue", "login", "ready", "pause", "logout", "tick", "skills", "random_agent"]
+    kinds = ["queue", "queue", "login", "ready", "ready", "pause", "logout", "tick", "skills", "random_agent"]
     if tracked:
         kinds += ["abandon", "callback", "transfer"]
     if by_status.get(AgentStatus.RESERVED):
-        kinds += ["answer", "answer", "answer", "fail"]
+        kinds += ["answer"] * 4 + ["fail"]
     if by_status.get(AgentStatus.ON_CALL):
-        kinds += ["end", "end"]
+        kinds += ["end"] * 3
     if by_status.get(AgentStatus.WRAP_UP):
         kinds += ["wrap_done"]
     kind = draw(st.sampled_from(kinds))
@@ -117,8 +117,9 @@ def draw_event(draw: st.DrawFn, state, now: float, h: Harness):  # type: ignore[
         )
     if kind == "login":
         return AgentLoggedIn(pick_agent(AgentStatus.LOGGED_OUT), now)
-    if kind == "ready":
-        return AgentReady(draw(st.sampled_from(agent_ids)), now)
+    if kind == "ready":  # mostly agents who can be made ready, sometimes anyone
+        pool = by_status.get(AgentStatus.NOT_READY, []) + by_status.get(AgentStatus.WRAP_UP, [])
+        return AgentReady(draw(st.sampled_from(pool or agent_ids)), now)
     if kind == "pause":
         return AgentPaused(draw(st.sampled_from(agent_ids)), draw(st.sampled_from(("break", "lunch"))), now)
     if kind == "logout":
