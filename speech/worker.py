@@ -153,6 +153,7 @@ class TranscriptionWorker:
                 backoff = s.backoff_s
             except QueueUnavailable as exc:
                 log.warning("redis unavailable (%s); retrying in %.1fs", exc, backoff)
+                group_ready = False  # a restarted Redis without persistence lost the group
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), backoff)
                 backoff = min(backoff * 2, 30.0)

@@ -189,3 +189,30 @@ async def test_given_worker_killed_mid_job_when_another_runs_then_it_reclaims_an
 
 async def _has_consumer(queue: RedisJobQueue, name: str) -> bool:
     return name in await queue.consumers()
+
+
+async def test_given_redis_restarted_when_worker_runs_then_it_recovers_and_transcribes(
+    redis_server: ServerProcess, ko_model: Path, ko_clips
+) -> None:
+    keys = Keys()
+    client = connect(redis_server.url, call_timeout_s=1.0, block_ms=200)
+    queue = RedisJobQueue(client, keys.stream, keys.group, call_timeout_s=1.0)
+    sink = RedisTranscriptSink(client, keys.results, keys.events, call_timeout_s=1.0)
+    settings = WorkerSettings(consumer="w1", block_ms=200, backoff_s=0.1)
+    stop = asyncio.Event()
+    async with Transcriber(ko_model) as tr:
+        worker = TranscriptionWorker(queue, sink, tr, settings)
+        task = asyncio.create_task(worker.run(stop))
+        try:
+            await until(lambda: _has_consumer(queue, "w1"), timeout=60, what="worker ready")
+            redis_server.stop()  # no persistence: the stream and the group are gone
+            redis_server.start()
+            await until(lambda: _has_consumer(queue, "w1"), timeout=30, what="group re-created")
+            clip = ko_clips["picovoice_leopard_test_ko"]
+            job = await enqueue_recording(queue, str(clip.file16k), "L9", now=1.0)
+            await until(lambda: sink.has(job.job_id), timeout=60, what="transcript after the restart")
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, 30)
+            await client.aclose()
+    assert not task.exception()
