@@ -9,9 +9,11 @@ down). Where a builtin fits, the class also subclasses it (``ModelNotFound`` is 
 
 from __future__ import annotations
 
+from hotline.errors import HotlineError
 
-class SpeechError(Exception):
-    """Base class of every error raised by ``speech``.
+
+class SpeechError(HotlineError):
+    """Base class of every error raised by ``speech``, under the service-wide ``HotlineError``.
 
     Subclasses keep their constructor arguments in ``_init_args`` so that they survive the
     pickling between a decoder process and the worker (``BaseException`` would re-create them
