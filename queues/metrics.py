@@ -450,6 +450,14 @@ class MetricsState:
 
     # -- queries -------------------------------------------------------------------------------------
 
+    def forget_before(self, day: date) -> None:
+        """Drop counters and agent times of local days before ``day`` (bounded memory on a
+        long-running service; the log still has them)."""
+        self._by_queue = {k: v for k, v in self._by_queue.items() if k[0] >= day}
+        self._by_skill = {k: v for k, v in self._by_skill.items() if k[0] >= day}
+        self._state_time_s = {k: v for k, v in self._state_time_s.items() if k[0] >= day}
+        self._by_interval = {k: v for k, v in self._by_interval.items() if self.local_day(k[0]) >= day}
+
     def daily(self, day: date, queue: str) -> Counters:
         """Counters of ``queue`` for local ``day`` (a copy; zeros if nothing happened)."""
         return replace(self._by_queue.get((day, queue), Counters()))

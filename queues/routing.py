@@ -119,6 +119,7 @@ __all__ = [
     "pick_agent_for_call",
     "pick_call_for_agent",
     "position_and_ewt",
+    "start_new_day",
 ]
 
 AHT_WINDOW_CALLS = 50
@@ -989,6 +990,21 @@ def decide(state: RoutingState, now: float, out: list[Output] | None = None) -> 
                 continue
         _route_call(state, entry, out, now)
     return state, out
+
+
+def start_new_day(state: RoutingState) -> RoutingState:
+    """Reset every agent's ``calls_today`` (call at local midnight) and re-sort the ready indexes.
+
+    Emits nothing: statuses do not change. Returns ``state`` (updated in place).
+    """
+    for aid, st in state.agent_states.items():
+        if st.calls_today:
+            was_ready = aid in state._ready_key
+            state._unindex_ready(aid)
+            state.agent_states[aid] = sm.new_day(st)
+            if was_ready:
+                state._index_ready(aid)
+    return state
 
 
 def next_deadline_at(state: RoutingState) -> float | None:

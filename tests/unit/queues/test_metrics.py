@@ -340,3 +340,12 @@ def test_metrics_config_from_queues_takes_per_queue_thresholds() -> None:
     c = replay([queued("L1", T0, queue="vip", skills=frozenset()), CallAnswered("L1", "a1", T0 + 15)], cfg)
     assert c.daily(DAY, "vip").answered_within_t == 0
     assert c.daily_by_skill(DAY, "x").answered == 1
+
+
+def test_forget_before_drops_only_older_days() -> None:
+    midnight = datetime(2026, 12, 1, 0, 0, tzinfo=TZ).timestamp()
+    m = replay([queued("late", midnight - 10), queued("early", midnight + 10)], CFG)
+    m.forget_before(date(2026, 12, 1))
+    assert m.daily(DAY, "labour").offered == 0
+    assert m.daily(date(2026, 12, 1), "labour").offered == 1
+    assert sum(c.offered for _, c in m.intervals(date(2026, 12, 1))) == 1

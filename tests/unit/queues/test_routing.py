@@ -11,6 +11,7 @@ from queues.events import (
     AgentLoggedOut,
     AgentPaused,
     AgentReady,
+    AgentSkillsChanged,
     AgentStateChanged,
     CallAbandoned,
     CallAnswered,
@@ -49,6 +50,7 @@ from queues.routing import (
     pick_agent_for_call,
     pick_call_for_agent,
     position_and_ewt,
+    start_new_day,
 )
 from tests.unit.queues.sim import LANGS, QUEUE_NAMES, SKILLS, Harness, agent_defs, draw_event, make_queues
 
@@ -419,6 +421,8 @@ def test_random_event_sequences_keep_every_routing_invariant(
         step(state, CallAbandoned(lid, now), now, h)
     check_no_call_lost(state, h)
     assert set(h.ended) == h.queued
+    decide(state, now + 1000.0)  # wrap-up always ends by itself
+    assert not [a for a, s in state.agent_states.items() if s.status is S.WRAP_UP]
     assert set(h.ended.values()) <= {"answered", "abandoned", "transferred", "called_back", "voicemail"}
 
 
@@ -471,3 +475,30 @@ def test_fast_path_picks_the_same_agent_and_call_as_the_naive_scan(centre_now: t
         assert pick_agent_for_call(state, call, now) == naive_pick_agent(state, call, now), call
     for aid in state.agents:
         assert pick_call_for_agent(state, aid, now) == naive_pick_call(state, aid, now), aid
+
+
+def test_given_ready_agent_gains_a_skill_then_waiting_call_is_offered_to_them() -> None:
+    state = centre([Agent("a1", {"housing": 5})])
+    ready_all(state, ["a1"])
+    feed(state, CallQueued("L1", "U1", "labour", 5.0))
+    out = feed(state, AgentSkillsChanged(Agent("a1", {"housing": 5, "labour": 4}), 6.0))
+    assert offers(out) == [("L1", "a1")]
+
+
+def test_given_new_day_then_fewest_calls_order_restarts_from_zero() -> None:
+    agents = [Agent("a1", {"labour": 5}), Agent("a2", {"labour": 5})]
+    state = RoutingState.restore(
+        [LABOUR],
+        agents,
+        RoutingSnapshot(
+            agent_states=(
+                AgentState("a1", S.READY, 0.0, idle_since_at=0.0, calls_today=9),
+                AgentState("a2", S.READY, 0.0, idle_since_at=50.0, calls_today=2),
+            ),
+            calls=(),
+        ),
+        order=AgentOrder.FEWEST_CALLS,
+    )
+    start_new_day(state)
+    check_invariants(state, 60.0)
+    assert offers(feed(state, CallQueued("L1", "U1", "labour", 60.0))) == [("L1", "a1")]  # now longest idle
