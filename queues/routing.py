@@ -7,6 +7,8 @@ Entry points (no I/O, no asyncio, ``now`` in epoch seconds always passed in)::
     state, outputs = decide(state, now)                   # timer tick: expansion, overflow,
                                                           # max wait, wrap-up expiry
     due_at = next_deadline_at(state)                      # when to call decide() next
+    pos = position_and_ewt(state, linkedid, now)          # position in line and EWT (s)
+    start_new_day(state)                                  # at local midnight: calls_today = 0
 
 ``outputs`` mixes *commands* for the adapter (imperative: :class:`OfferCall`, :class:`CancelOffer`,
 :class:`OverflowCall`, :class:`OfferCallback`, :class:`SendToVoicemail`) and *facts* to append to the
@@ -47,10 +49,12 @@ Routing policy
 
 Indexes (why it is fast): ready agents sit in sorted buckets per (skill, level, language), per
 (group, language) and per language; waiting calls sit in *classes* keyed by (queue, language,
-required skills), each kept sorted by rank and by age. A call picks an agent by looking at the
-heads of at most five buckets; an agent picks a call by visiting classes (skipping those whose
-oldest call is still too young for them) and reading the first eligible call of each. Timers are a
-heap of deadlines. :func:`naive_pick_agent` and :func:`naive_pick_call` are the full scans kept as a
+required skills), each kept sorted by rank and by age and indexed under its lowest skill, plus one
+*lane* per (queue, language) for queues with an ``any_in_group`` step. A one-skill call picks an
+agent by looking at the heads of at most five buckets; an agent picks a call by visiting only the
+classes its skills and languages allow and the lanes of its groups (skipping those whose oldest
+call is still too young for it), reading the first eligible call of each. Timers are a heap of
+deadlines. :func:`naive_pick_agent` and :func:`naive_pick_call` are the full scans kept as a
 baseline for the benchmark and for differential tests.
 """
 
