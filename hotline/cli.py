@@ -2,6 +2,8 @@
 
     hotline lab up|down|status          the lab on loopback (Asterisk, Redis, Mosquitto, RT)
     hotline ami watch [--count N] ...   print every AMI message as one JSON line
+    hotline run                         run the service until Ctrl-C
+    hotline demo [--seconds S --rate R] the main job on the lab, with a summary
 
 Errors are printed as one clear line (plus a log tail for lab steps) and exit non-zero;
 no traceback for expected failures.
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 from collections.abc import Sequence
 
@@ -54,6 +57,24 @@ def _cmd_ami(args: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(watch(ami, count=args.count, timeout_s=args.timeout))
 
 
+def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    from hotline.service import Service
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    asyncio.run(Service(settings).run_until_signalled())
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from hotline.demo import run_demo
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s %(message)s")
+    print(f"hotline demo: {args.seconds:.0f} s of calls at {args.rate} calls/s, {args.seats} agent seats")
+    summary = asyncio.run(run_demo(settings, seconds=args.seconds, rate=args.rate, seats=args.seats))
+    print("\n".join(summary.lines()))
+    return 0 if summary.offered > 0 else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for tests and docs)."""
     p = argparse.ArgumentParser(prog="hotline", description="12345 hotline integration server")
@@ -77,6 +98,14 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--count", type=int, default=0, help="exit after N messages (0: run until Ctrl-C)")
     w.add_argument("--timeout", type=float, default=0.0, help="exit after this many seconds (0: never)")
     w.set_defaults(func=_cmd_ami)
+    run = sub.add_parser("run", help="run the service (AMI pump, call model, event log) until Ctrl-C")
+    run.set_defaults(func=_cmd_run)
+
+    demo = sub.add_parser("demo", help="the main job on the lab: service + simulated agents and callers")
+    demo.add_argument("--seconds", type=float, default=60.0, help="how long callers keep arriving")
+    demo.add_argument("--rate", type=float, default=1.0, help="new calls per second")
+    demo.add_argument("--seats", type=int, default=20, help="agent seats to register")
+    demo.set_defaults(func=_cmd_demo)
     return p
 
 

@@ -19,6 +19,7 @@ from hotline.config import AmiConfig
 from telephony.ami import AmiAuthError, AmiClient, AmiConnectionError
 from telephony.events import DomainEvent
 from telephony.frames import AmiMessage
+from telephony.translate import ALL_EVENTS
 
 
 def message_json(msg: AmiMessage | None, event: DomainEvent | None) -> dict[str, Any]:
@@ -58,7 +59,7 @@ async def watch(ami: AmiConfig, count: int = 0, timeout_s: float = 0.0) -> int:
             done.set()
 
     logging.getLogger("hotline.ami").setLevel(logging.CRITICAL)  # errors are printed below, once
-    client = AmiClient(ami)
+    client = AmiClient(ami, events=ALL_EVENTS)
     client.subscribe(on_message)
     await client.start()
     try:

@@ -39,7 +39,7 @@ from hotline.errors import HotlineError
 from telephony import events as ev
 from telephony.eventlog import EventLogWriter
 from telephony.frames import AmiFramer, AmiMessage
-from telephony.translate import translate
+from telephony.translate import DEFAULT_EVENTS, translate
 
 log = logging.getLogger("hotline.ami")
 
@@ -173,6 +173,8 @@ class AmiClient:
         config: host, port, credentials, timeouts, backoff, fallback encoding.
         event_log: where every received frame is appended (optional).
         clock: epoch-seconds clock for ``received_at`` (tests may pass their own).
+        events: AMI event names to translate into domain events (default
+            :data:`telephony.translate.DEFAULT_EVENTS`; ``ALL_EVENTS`` for every one).
 
     Use::
 
@@ -186,13 +188,15 @@ class AmiClient:
     """
 
     def __init__(self, config: AmiConfig, *, event_log: EventLogWriter | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, events: frozenset[str] = DEFAULT_EVENTS) -> None:
         self.config = config
+        self.events = events
         self.event_log = event_log
         self.clock = clock
         self.stats = AmiStats()
         self._handlers: list[Handler] = []
-        self._queue: asyncio.Queue[AmiMessage | ev.DomainEvent] = asyncio.Queue()
+        self._queue: asyncio.Queue[list[AmiMessage] | ev.DomainEvent] = asyncio.Queue()
+        self._queued = 0  # messages in the queue (items are batches)
         self._pending: dict[str, _Pending] = {}
         self._framer = AmiFramer(config.fallback_encoding)
         self._protocol: _Protocol | None = None
@@ -219,15 +223,32 @@ class AmiClient:
     @property
     def pump_depth(self) -> int:
         """Messages received but not yet delivered to the subscribers."""
-        return self._queue.qsize()
+        return self._queued
 
-    async def start(self) -> None:
-        """Start connecting (in the background, with reconnects) and the event pump."""
+    async def start(self, connect: bool = True) -> None:
+        """Start the event pump and (unless ``connect`` is False: replay, benchmarks)
+        connecting in the background, with reconnects."""
         if self._tasks:
             return
         self._stopping.clear()
-        self._tasks = [asyncio.create_task(self._pump(), name="ami-pump"),
-                       asyncio.create_task(self._run(), name="ami-connection")]
+        self._tasks = [asyncio.create_task(self._pump(), name="ami-pump")]
+        if connect:
+            self._tasks.append(asyncio.create_task(self._run(), name="ami-connection"))
+
+    def ingest(self, data: bytes) -> None:
+        """Feed bytes as if read from the AMI socket (replay of a capture, benchmarks).
+
+        The bytes go through the same framing, event log and pump as live traffic.
+        """
+        self._on_data(None, data)
+
+    async def drain(self, timeout: float) -> None:
+        """Wait until every message received so far has been delivered to the subscribers.
+
+        Raises:
+            TimeoutError: still busy after ``timeout`` seconds.
+        """
+        await asyncio.wait_for(self._queue.join(), timeout)
 
     async def stop(self, drain_timeout: float = 5.0) -> None:
         """Log off, close the connection, deliver what was received (at most
@@ -325,19 +346,30 @@ class AmiClient:
         return resp
 
     # ------------------------------------------------------------------ reader side
-    def _on_data(self, protocol: _Protocol, data: bytes) -> None:
+    def _on_data(self, protocol: _Protocol | None, data: bytes) -> None:
         if protocol is not self._protocol:
             return
         at = self.clock()
         self.stats.bytes += len(data)
         elog = self.event_log
-        for msg in self._framer.feed(data, at):
-            self.stats.messages += 1
+        batch = self._framer.feed(data, at)
+        if not batch:
+            return
+        self.stats.messages += len(batch)
+        route = self._route
+        for msg in batch:
             if elog is not None:
                 elog.append(at, msg.raw)
-            self._route(msg)
+            route(msg)
+        # one queue item per read, not per message: the pump walks the batch in order
+        self._queue.put_nowait(batch)
+        self._queued += len(batch)
+        if self._queued > self.stats.pump_max_depth:
+            self.stats.pump_max_depth = self._queued
 
     def _route(self, msg: AmiMessage) -> None:
+        if msg._headers is None and not msg.has_action_id:
+            return  # an unsolicited event: nothing to correlate, no need to parse it here
         headers = msg.headers
         if "Greeting" in headers:
             self.version = str(headers.get("Version", ""))
@@ -357,10 +389,6 @@ class AmiClient:
                     pending.future.set_result(AmiResponse(pending.response, pending.events, msg))
                 else:
                     pending.events.append(msg)
-        self._queue.put_nowait(msg)
-        depth = self._queue.qsize()
-        if depth > self.stats.pump_max_depth:
-            self.stats.pump_max_depth = depth
 
     def _on_connection_lost(self, protocol: _Protocol, exc: Exception | None) -> None:
         if protocol is self._protocol and self._lost is not None and not self._lost.done():
@@ -369,32 +397,35 @@ class AmiClient:
     # ------------------------------------------------------------------ the pump
     async def _pump(self) -> None:
         queue = self._queue
-        handlers = self._handlers
         while True:
             item = await queue.get()
             try:
-                if isinstance(item, AmiMessage):
-                    msg: AmiMessage | None = item
-                    try:
-                        event = translate(item)
-                    except Exception:  # a translator bug must not stop the pump
-                        log.exception("cannot translate AMI message %r", item.headers)
-                        event = None
+                if isinstance(item, list):
+                    for msg in item:
+                        self._queued -= 1
+                        try:
+                            event = translate(msg, self.events)
+                        except Exception:  # a translator bug must not stop the pump
+                            log.exception("cannot translate AMI message %r", msg.headers)
+                            event = None
+                        await self._deliver(msg, event)
                 else:
-                    msg, event = None, item
-                if event is not None:
-                    self.stats.events += 1
-                for handler in handlers:
-                    try:
-                        result = handler(msg, event)
-                        if inspect.isawaitable(result):
-                            await result
-                    except Exception:  # the only broad except: log with the call and carry on
-                        self.stats.handler_errors += 1
-                        linkedid = getattr(event, "linkedid", "") or (msg.text("Linkedid") if msg else "")
-                        log.exception("AMI handler %r failed (linkedid=%s)", handler, linkedid)
+                    await self._deliver(None, item)
             finally:
                 queue.task_done()
+
+    async def _deliver(self, msg: AmiMessage | None, event: ev.DomainEvent | None) -> None:
+        if event is not None:
+            self.stats.events += 1
+        for handler in self._handlers:
+            try:
+                result = handler(msg, event)
+                if result is not None and inspect.isawaitable(result):
+                    await result
+            except Exception:  # the only broad except: log with the call and carry on
+                self.stats.handler_errors += 1
+                linkedid = getattr(event, "linkedid", "") or (msg.text("Linkedid") if msg else "")
+                log.exception("AMI handler %r failed (linkedid=%s)", handler, linkedid)
 
     # ------------------------------------------------------------------ connection
     async def _run(self) -> None:

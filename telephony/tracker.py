@@ -29,10 +29,12 @@ class CallTracker:
     Args:
         client: the AMI client whose pump feeds the model.
         resync_timeout_s: timeout of the ``CoreShowChannels`` action at resync.
+        live: False when replaying a capture (no resync: there is no Asterisk to ask).
     """
 
-    def __init__(self, client: AmiClient, resync_timeout_s: float = 10.0) -> None:
+    def __init__(self, client: AmiClient, resync_timeout_s: float = 10.0, live: bool = True) -> None:
         self.client = client
+        self.live = live
         self.model = CallModel()
         self.resync_timeout_s = resync_timeout_s
         self.resyncs = 0
@@ -54,15 +56,23 @@ class CallTracker:
         await self.client.action("CoreShowChannels", timeout=self.resync_timeout_s, check=True)
         self.resyncs += 1
 
-    async def _on_message(self, msg: AmiMessage | None, event: ev.DomainEvent | None) -> None:
+    def _on_message(self, msg: AmiMessage | None, event: ev.DomainEvent | None) -> Awaitable[None] | None:
+        # synchronous on the hot path; a coroutine only when something must be awaited
         if event is None:
-            return
-        for call_event in self.model.apply(event):
+            return None
+        call_events = self.model.apply(event)
+        resync = isinstance(event, ev.AsteriskBooted) and self.live
+        if not call_events and not resync:
+            return None
+        return self._after(call_events, resync)
+
+    async def _after(self, call_events: list[CallEvent], resync: bool) -> None:
+        for call_event in call_events:
             for handler in self._handlers:
                 result = handler(call_event)
                 if inspect.isawaitable(result):
                     await result
-        if isinstance(event, ev.AsteriskBooted):
+        if resync:
             try:
                 await self.resync()
             except AmiError as exc:

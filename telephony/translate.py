@@ -275,21 +275,34 @@ TRANSLATORS: dict[str, Callable[[AmiMessage], ev.DomainEvent]] = {
 }
 
 
-def translate(msg: AmiMessage) -> ev.DomainEvent | None:
+#: every AMI event hotline can translate
+ALL_EVENTS: frozenset[str] = frozenset(TRANSLATORS)
+#: what the service translates by default: everything its components consume. VarSet and
+#: Newexten (half of a busy PBX's AMI traffic) are still framed, logged and delivered raw,
+#: but not parsed unless a subscriber reads them; pass ``ALL_EVENTS`` to translate them too.
+DEFAULT_EVENTS: frozenset[str] = ALL_EVENTS - {"VarSet", "Newexten"}
+
+
+def translate(msg: AmiMessage, names: frozenset[str] = DEFAULT_EVENTS) -> ev.DomainEvent | None:
     """The domain event for an AMI message, or None if hotline does not model it.
+
+    Args:
+        names: the AMI event names to translate (default :data:`DEFAULT_EVENTS`).
 
     Responses translate only where they mark something in the event stream: the
     ``EventList: start`` response to a hotline ``CoreShowChannels`` (resync begins).
     """
-    headers = msg.headers
-    name = headers.get("Event")
-    if name is None:
+    kind = msg.kind
+    if kind == "event":
+        name = msg.name
+        if name not in names:
+            return None
+        fn = TRANSLATORS.get(name)
+        return fn(msg) if fn is not None else None
+    if kind == "response":
+        headers = msg.headers
         if headers.get("EventList") == "start" and str(headers.get("ActionID", "")).endswith(
             CORE_SHOW_CHANNELS_SUFFIX
         ):
             return ev.ChannelListStarted(event_time(msg), msg.action_id)
-        return None
-    if isinstance(name, list):
-        name = name[0]
-    fn = TRANSLATORS.get(name)
-    return fn(msg) if fn is not None else None
+    return None

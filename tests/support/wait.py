@@ -8,6 +8,10 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+from hotline.netutil import free_port
+
+__all__ = ["WaitTimeout", "free_port", "until", "wait_port"]
+
 T = TypeVar("T")
 
 
@@ -47,13 +51,6 @@ async def until(
         if time.monotonic() >= deadline:
             raise WaitTimeout(f"timed out after {timeout:.1f}s waiting for {what}; last: {last!r}")
         await asyncio.sleep(interval)
-
-
-def free_port(kind: int = socket.SOCK_STREAM) -> int:
-    """Return a port on 127.0.0.1 that is free right now (TCP by default, UDP with SOCK_DGRAM)."""
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_port(port: int, host: str = "127.0.0.1", timeout: float = 10.0) -> None:

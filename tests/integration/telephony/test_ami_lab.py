@@ -9,13 +9,13 @@ import pytest
 
 from hotline import lab
 from hotline.config import AmiConfig, LabConfig, Settings
+from hotline.sipp import register_seats, start_sipp
 from telephony import events as ev
 from telephony.ami import AmiAuthError, AmiClient, AmiConnectionError
 from telephony.calls import CallEnded, CallEvent, CallStarted
 from telephony.frames import AmiMessage
 from telephony.tracker import CallTracker
 from tests.support.proxy import SilenceableProxy
-from tests.support.sipp import register_seats, start_sipp
 from tests.support.wait import free_port, until
 
 

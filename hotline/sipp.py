@@ -1,4 +1,4 @@
-"""Run SIPp (Debian's ``sip-tester``) scenarios from ``lab/sipp/`` against the lab Asterisk.
+"""Run SIPp (Debian's ``sip-tester``) scenarios from ``lab/sipp/`` against the lab Asterisk (tests, demo, benches).
 
 Each run gets its own free UDP signalling and media ports, so tests never share a socket.
 """
@@ -10,9 +10,9 @@ import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.support.wait import free_port
+from hotline.netutil import free_port
 
-SCENARIOS = Path(__file__).resolve().parents[2] / "lab" / "sipp"
+SCENARIOS = Path(__file__).resolve().parents[1] / "lab" / "sipp"
 
 
 @dataclass

@@ -1,0 +1,104 @@
+"""The composition root: the only place that builds adapters and wires them together.
+
+``Service`` owns the AMI client (with the append-only event log), the call tracker, and
+a list of components. A component is anything with ``async start()`` / ``async stop()``
+that subscribes to the AMI pump or the call tracker in its constructor; later capabilities
+(IVR over AsyncAGI, routing dispatch, recording, outbox, web) are added here as
+components, built from the same settings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from typing import Protocol
+
+from hotline.config import Settings
+from telephony.ami import AmiClient
+from telephony.calls import CallEnded, CallEvent, CallStarted
+from telephony.eventlog import EventLogWriter
+from telephony.tracker import CallTracker
+
+log = logging.getLogger("hotline.service")
+
+
+class Component(Protocol):
+    """A part of the running service."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+class CallCounters:
+    """Counts calls seen by the tracker (for the demo summary and ``/metrics``)."""
+
+    def __init__(self) -> None:
+        self.started = 0
+        self.ended = 0
+        self.lost = 0
+        self.total_duration_s = 0.0
+
+    def __call__(self, event: CallEvent) -> None:
+        if isinstance(event, CallStarted):
+            self.started += 1
+        elif isinstance(event, CallEnded):
+            self.ended += 1
+            self.total_duration_s += event.duration_s
+            if event.reason == "lost":
+                self.lost += 1
+
+
+class Service:
+    """The running hotline service.
+
+    Args:
+        settings: the validated configuration tree.
+        event_log: write the AMI event log (default True; the path is ``settings.event_log.path``).
+    Raises:
+        OSError: the event log cannot be opened.
+    """
+
+    def __init__(self, settings: Settings, *, event_log: bool = True) -> None:
+        self.settings = settings
+        self.event_log = EventLogWriter(settings.event_log.path) if event_log else None
+        self.ami = AmiClient(settings.ami, event_log=self.event_log)
+        self.calls = CallTracker(self.ami)
+        self.counters = CallCounters()
+        self.calls.subscribe(self.counters)
+        self.components: list[Component] = []
+
+    async def start(self, connect_timeout_s: float = 15.0) -> None:
+        """Start the AMI connection and every component.
+
+        Raises:
+            AmiAuthError / AmiConnectionError: AMI not reachable within ``connect_timeout_s``.
+        """
+        await self.ami.start()
+        await self.ami.wait_connected(timeout=connect_timeout_s)
+        for component in self.components:
+            await component.start()
+        log.info("hotline service started (Asterisk AMI %s)", self.ami.version)
+
+    async def stop(self) -> None:
+        """Stop components (in reverse order), then AMI, then flush the event log."""
+        for component in reversed(self.components):
+            with contextlib.suppress(Exception):
+                await component.stop()
+        await self.ami.stop()
+        if self.event_log is not None:
+            await asyncio.to_thread(self.event_log.close)
+
+    async def run_until_signalled(self) -> None:
+        """Run until SIGINT or SIGTERM."""
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await self.start()
+        try:
+            await stop.wait()
+        finally:
+            await self.stop()
