@@ -243,6 +243,48 @@ class QueueMemberChanged(DomainEvent):
 
 
 @dataclass(frozen=True, slots=True)
+class QueueParamsListed(DomainEvent):
+    """AMI ``QueueParams`` (list item of QueueStatus): one app_queue queue's counters."""
+
+    queue: str
+    calls: int = 0
+    completed: int = 0
+    abandoned: int = 0
+    holdtime_s: int = 0
+    talktime_s: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class QueueMemberListed(DomainEvent):
+    """AMI ``QueueMember`` (list item of QueueStatus). ``status``: AST_DEVICE_* code."""
+
+    queue: str
+    member: str
+    name: str = ""
+    status: int = 0
+    paused: bool = False
+    in_call: bool = False
+    penalty: int = 0
+    calls_taken: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class QueueEntryListed(LegEvent):
+    """AMI ``QueueEntry`` (list item of QueueStatus): a caller waiting; ``wait_s`` so far."""
+
+    queue: str = ""
+    position: int = 0
+    wait_s: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class QueueStatusCompleted(DomainEvent):
+    """AMI ``QueueStatusComplete``: the QueueStatus snapshot is whole."""
+
+    action_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class MixMonitorChanged(LegEvent):
     """AMI ``MixMonitorStart`` / ``MixMonitorStop``."""
 

@@ -3,7 +3,9 @@
 It subscribes to an :class:`~telephony.ami.AmiClient`, applies every domain event to a
 :class:`~telephony.calls.CallModel` (in pump order), and on ``FullyBooted`` (after every
 login, so after every reconnect and every Asterisk restart) asks ``CoreShowChannels`` so
-the model is rebuilt and calls that ended while hotline was disconnected are closed.
+the model is rebuilt and calls that ended while hotline was disconnected are closed, and
+``QueueStatus`` so the app_queue baseline's members and waiting callers are known
+(:class:`AppQueueView`).
 Call events (``CallStarted``, ``CallEnded`` ...) go to its own subscribers, in order.
 """
 
@@ -12,6 +14,7 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 
 from telephony import events as ev
 from telephony.ami import AmiClient, AmiError
@@ -21,6 +24,22 @@ from telephony.frames import AmiMessage
 log = logging.getLogger("hotline.calls")
 
 CallHandler = Callable[[CallEvent], Awaitable[None] | None]
+
+
+@dataclass
+class AppQueueView:
+    """What Asterisk's own app_queue (the baseline) holds, from the last ``QueueStatus``.
+
+    Attributes:
+        params: queue -> its counters (AMI ``QueueParams``).
+        members: queue -> member interface -> AMI ``QueueMember``.
+        entries: queue -> callers waiting (AMI ``QueueEntry``), by position.
+    """
+
+    params: dict[str, ev.QueueParamsListed] = field(default_factory=dict)
+    members: dict[str, dict[str, ev.QueueMemberListed]] = field(default_factory=dict)
+    entries: dict[str, list[ev.QueueEntryListed]] = field(default_factory=dict)
+    complete: bool = False
 
 
 class CallTracker:
@@ -38,6 +57,8 @@ class CallTracker:
         self.model = CallModel()
         self.resync_timeout_s = resync_timeout_s
         self.resyncs = 0
+        self.app_queues = AppQueueView()
+        self._next_queues = AppQueueView()
         self._handlers: list[CallHandler] = []
         client.subscribe(self._on_message)
 
@@ -54,17 +75,33 @@ class CallTracker:
         # FullyBooted can reach the pump before the login step has marked the client connected
         await self.client.wait_connected(timeout=self.resync_timeout_s)
         await self.client.action("CoreShowChannels", timeout=self.resync_timeout_s, check=True)
+        await self.client.action("QueueStatus", timeout=self.resync_timeout_s, check=True)
         self.resyncs += 1
 
     def _on_message(self, msg: AmiMessage | None, event: ev.DomainEvent | None) -> Awaitable[None] | None:
         # synchronous on the hot path; a coroutine only when something must be awaited
         if event is None:
             return None
+        if isinstance(event, _QUEUE_LIST):
+            self._on_queue_list(event)
+            return None
         call_events = self.model.apply(event)
         resync = isinstance(event, ev.AsteriskBooted) and self.live
         if not call_events and not resync:
             return None
         return self._after(call_events, resync)
+
+    def _on_queue_list(self, event: ev.DomainEvent) -> None:
+        nxt = self._next_queues
+        if isinstance(event, ev.QueueParamsListed):
+            nxt.params[event.queue] = event
+        elif isinstance(event, ev.QueueMemberListed):
+            nxt.members.setdefault(event.queue, {})[event.member] = event
+        elif isinstance(event, ev.QueueEntryListed):
+            nxt.entries.setdefault(event.queue, []).append(event)
+        elif isinstance(event, ev.QueueStatusCompleted):
+            nxt.complete = True
+            self.app_queues, self._next_queues = nxt, AppQueueView()
 
     async def _after(self, call_events: list[CallEvent], resync: bool) -> None:
         for call_event in call_events:
@@ -77,3 +114,6 @@ class CallTracker:
                 await self.resync()
             except AmiError as exc:
                 log.warning("resync after FullyBooted failed: %s", exc)
+
+
+_QUEUE_LIST = (ev.QueueParamsListed, ev.QueueMemberListed, ev.QueueEntryListed, ev.QueueStatusCompleted)

@@ -234,7 +234,34 @@ def _coreshowchannels_complete(m: AmiMessage) -> ev.DomainEvent:
     return ev.ChannelListCompleted(event_time(m), m.text("ActionID"), _int(m.text("ListItems")))
 
 
+def _queueparams(m: AmiMessage) -> ev.DomainEvent:
+    t = m.text
+    return ev.QueueParamsListed(event_time(m), t("Queue"), calls=_int(t("Calls")), completed=_int(t("Completed")),
+                                abandoned=_int(t("Abandoned")), holdtime_s=_int(t("Holdtime")),
+                                talktime_s=_int(t("TalkTime")))
+
+
+def _queuemember(m: AmiMessage) -> ev.DomainEvent:
+    t = m.text
+    return ev.QueueMemberListed(event_time(m), t("Queue"), t("StateInterface") or t("Location"), name=t("Name"),
+                                status=_int(t("Status")), paused=t("Paused") == "1", in_call=t("InCall") == "1",
+                                penalty=_int(t("Penalty")), calls_taken=_int(t("CallsTaken")))
+
+
+def _queueentry(m: AmiMessage) -> ev.DomainEvent:
+    t = m.text
+    return ev.QueueEntryListed(*_leg(m), queue=t("Queue"), position=_int(t("Position")), wait_s=_int(t("Wait")))
+
+
+def _queuestatus_complete(m: AmiMessage) -> ev.DomainEvent:
+    return ev.QueueStatusCompleted(event_time(m), m.text("ActionID"))
+
+
 TRANSLATORS: dict[str, Callable[[AmiMessage], ev.DomainEvent]] = {
+    "QueueParams": _queueparams,
+    "QueueMember": _queuemember,
+    "QueueEntry": _queueentry,
+    "QueueStatusComplete": _queuestatus_complete,
     "Newchannel": _newchannel,
     "Newstate": _newstate,
     "NewCallerid": _newcallerid,

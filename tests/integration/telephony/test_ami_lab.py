@@ -12,9 +12,11 @@ from hotline.config import AmiConfig, LabConfig, Settings
 from hotline.sipp import register_seats, start_sipp
 from telephony import events as ev
 from telephony.ami import AmiAuthError, AmiClient, AmiConnectionError
-from telephony.calls import CallEnded, CallEvent, CallStarted
+from telephony.calls import CallEnded, CallEvent, CallModel, CallStarted
+from telephony.eventlog import EventLogWriter, read_log
 from telephony.frames import AmiMessage
 from telephony.tracker import CallTracker
+from telephony.translate import translate
 from tests.support.proxy import SilenceableProxy
 from tests.support.wait import free_port, until
 
@@ -165,3 +167,49 @@ async def test_given_a_failing_subscriber_when_events_flow_then_the_pump_carries
     await client.action("UserEvent", {"UserEvent": "HotlineProbe", "Note": "测试"}, check=True)
     await until(lambda: "UserEvent" in seen, timeout=5, what="UserEvent delivered past the broken subscriber")
     assert client.stats.handler_errors >= 1
+
+
+async def test_given_a_recorded_event_log_when_replayed_then_the_call_model_is_the_live_one(
+        asterisk: lab.LabPaths, ami_config: AmiConfig, tmp_path: Path) -> None:
+    elog = EventLogWriter(tmp_path / "ami.amilog")
+    client = AmiClient(ami_config, event_log=elog)
+    tracker = CallTracker(client)
+    ended = record(tracker)
+    await client.start()
+    try:
+        await client.wait_connected(timeout=10)
+        await until(lambda: tracker.resyncs >= 1, timeout=10, what="first resync")
+        for i in range(3):
+            await client.action("Originate", {"Channel": "Local/wait@hotline-test", "Application": "Wait",
+                                              "Data": "1", "Variable": {"WAIT_S": "1"}, "Async": True,
+                                              "CallerID": f"市民{i} <1380000000{i}>"}, check=True)
+        await until(lambda: sum(isinstance(c, CallEnded) for c in ended) >= 3, timeout=20, what="3 calls ended")
+        await client.drain(timeout=5)
+    finally:
+        await client.stop()
+        elog.close()
+    replayed = CallModel()
+    for msg in read_log(tmp_path / "ami.amilog"):
+        event = translate(msg)
+        if event is not None:
+            replayed.apply(event)
+
+    def shape(model: CallModel) -> dict[str, list[tuple]]:
+        return {lid: sorted((leg.uniqueid, leg.channel, leg.caller_name, leg.cause, leg.ended_at)
+                            for leg in call.legs.values()) for lid, call in model.calls.items()}
+
+    assert shape(replayed) == shape(tracker.model)
+    assert any(leg.caller_name.startswith("市民") for call in replayed.calls.values() for leg in call.legs.values())
+
+
+async def test_given_app_queue_members_when_resynced_then_queue_status_is_known(tracked: CallTracker) -> None:
+    client = tracked.client
+    await client.action("QueueAdd", {"Queue": "transport", "Interface": "PJSIP/1202", "Penalty": 2}, check=True)
+    try:
+        await tracked.resync()
+        view = await until(lambda: tracked.app_queues.complete and tracked.app_queues, timeout=5, what="QueueStatus")
+        member = view.members["transport"]["PJSIP/1202"]
+        assert member.penalty == 2 and not member.paused
+        assert "transport" in view.params
+    finally:
+        await client.action("QueueRemove", {"Queue": "transport", "Interface": "PJSIP/1202"})
