@@ -1,0 +1,1 @@
+"""hotline.sim: the traffic simulator (plans are pure; runners drive SIPp)."""
