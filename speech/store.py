@@ -14,13 +14,13 @@ Needs Redis >= 7.0 (``XAUTOCLAIM`` returning deleted ids).
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Sequence
 from typing import Any, Protocol, TypeVar
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import ResponseError
 
+from hotline import redisutil
 from speech.errors import QueueUnavailable
 from speech.jobs import (
     DEFAULT_GROUP,
@@ -48,22 +48,11 @@ def connect(url: str, *, call_timeout_s: float = CALL_TIMEOUT_S, block_ms: int =
         call_timeout_s: connect timeout and per-call budget, seconds.
         block_ms: the longest ``BLOCK`` the caller will use, milliseconds.
     """
-    return Redis.from_url(
-        url,
-        socket_connect_timeout=call_timeout_s,
-        socket_timeout=call_timeout_s + block_ms / 1000.0,
-        health_check_interval=30,
-    )
+    return redisutil.connect(url, call_timeout_s, block_ms)
 
 
 async def _call(operation: str, awaitable: Awaitable[T], timeout_s: float) -> T:
-    try:
-        async with asyncio.timeout(timeout_s):
-            return await awaitable
-    except TimeoutError as exc:
-        raise QueueUnavailable(operation, f"no answer within {timeout_s:.1f}s") from exc
-    except (RedisError, OSError) as exc:
-        raise QueueUnavailable(operation, str(exc) or type(exc).__name__) from exc
+    return await redisutil.bounded(operation, awaitable, timeout_s, QueueUnavailable)
 
 
 def _s(v: bytes | str) -> str:
