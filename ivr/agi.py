@@ -1,0 +1,439 @@
+"""The IVR over AsyncAGI: AMI events in, the pure interpreter in the middle, AMI actions out.
+
+Flow per call (Asterisk 22, dialplan ``AGI(agi:async)`` on 12345, ``asterisk_conf/extensions.conf``):
+
+1. ``AsyncAGIStart`` (:class:`telephony.events.AsyncAgiStarted`, env decoded) opens a session keyed
+   by the caller's ``Uniqueid``. The pump handler only files events into the session's inbox and
+   spawns one task per session: it never awaits anything slow, and each channel's events stay in
+   arrival order (one inbox per session, one pump).
+2. The session takes the current menu once (a reload never changes a running call), reads the
+   facts (active announcements from Redis, the caller's open work orders), then runs
+   :func:`ivr.interpreter.start`/``step``.
+3. Each AGI-shaped command goes out as an AMI ``AGI`` action (``Channel``, ``Command``,
+   ``CommandID`` = ``<uniqueid>/<n>``, unique per command) with ``action_timeout_s``; its result is
+   the ``AsyncAGIExec`` with that ``CommandId`` (provisional ``100`` ignored, stale ids skipped),
+   mapped by :mod:`ivr.agiwire`. Waiting is bounded by ``command_timeout_s`` (+ the input timeout).
+   panoramisk's ``send_agi_command`` is not used: it never returns on Asterisk 12+.
+4. ``AsyncAGIEnd`` / ``Hangup`` for the leg, ``200 result=-1``, ``511``, or an ``AGI`` action
+   answered "Channel ... does not exist" end the session as ``caller_hung_up``: no more commands
+   are sent (no error storm), and the :class:`SessionRecord` keeps where the caller left.
+5. ``HandOverToQueue``: the call's facts are set as channel variables (AMI ``Setvar``:
+   ``HOTLINE_QUEUE``, ``HOTLINE_SKILLS``, ``HOTLINE_PRIORITY``, ``HOTLINE_LANGUAGE``,
+   ``HOTLINE_IVR_PATH``, ``HOTLINE_FOLLOW_UP``, ``HOTLINE_VAR_<name>``), the caller is sent with AMI
+   ``Redirect`` to ``hold_context,s,1`` (music on hold; Asterisk ends the AGI, ``AsyncAGIEnd``), and
+   only then the injected ``HandOver`` callable receives a :class:`queues.handover.QueueRequest`.
+   Choice: Redirect rather than MOH inside AGI, so a hotline restart does not strand a waiting
+   caller (the dialplan holds them) and the dispatcher can ``Bridge`` from a plain channel.
+6. ``Hangup`` commands go out as ``EXEC Hangup <cause>``.
+
+A prompt that does not exist makes Asterisk 22 end the whole AGI (``STREAM FILE`` answers
+``200 result=-1 endpos=0`` and the call hangs up), so announcements whose prompt file is missing
+are dropped (and logged) before the call starts; menu prompts are checked at (re)load.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Collection
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ivr.agiwire import format_command, parse_reply, to_result
+from ivr.announcement_store import AnnouncementStore
+from ivr.announcements import Announcement
+from ivr.interpreter import (
+    CallerHungUp,
+    CallFacts,
+    Command,
+    CommandFailed,
+    GetDigits,
+    HandOverToQueue,
+    LookupResult,
+    LookupWorkOrder,
+    PlaybackFinished,
+    Result,
+    SessionState,
+    SetVariable,
+    start,
+    step,
+)
+from ivr.menu_watch import MenuWatcher
+from ivr.menus import Menu
+from ivr.settings import IvrConfig
+from ivr.workorders import WorkOrderLookup
+from queues.handover import HandOver, QueueRequest
+from telephony import events as ev
+from telephony.ami import AmiClient, AmiError
+from telephony.frames import AmiMessage
+
+log = logging.getLogger("hotline.ivr")
+
+Accept = Callable[[ev.AsyncAgiStarted], bool]
+_END = (ev.AsyncAgiEnded, ev.ChannelHungUp)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRecord:
+    """One finished IVR session: where the caller went and where they left.
+
+    Attributes:
+        uniqueid: the caller's leg; ``linkedid`` the call.
+        caller_num: ``agi_callerid`` of ``AsyncAGIStart``.
+        menu_id: the menu the call ran (the one current when it started).
+        path: node ids visited in order; ``node`` is where the caller left.
+        outcome: ``queued``, ``hung_up`` (IVR hung up), ``caller_hung_up``, ``handover_failed``,
+            ``stopped`` (service stopping) or ``error``.
+        reason: the interpreter's reason (``option``, ``retries_exhausted`` ...) or the failure.
+        language: the caller's language at the end.
+        commands: AGI commands sent.
+        started_at / ended_at: epoch seconds.
+        request: the hand-over, when queued.
+        warnings: non-fatal issues (lookup down, missing announcement prompt, ...).
+    """
+
+    uniqueid: str
+    linkedid: str
+    caller_num: str
+    menu_id: str
+    path: tuple[str, ...]
+    node: str
+    outcome: str
+    reason: str
+    language: str
+    commands: int
+    started_at: float
+    ended_at: float
+    request: QueueRequest | None = None
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass
+class _Session:
+    uniqueid: str
+    linkedid: str
+    channel: str
+    caller_num: str
+    started_at: float
+    inbox: asyncio.Queue[ev.DomainEvent] = field(default_factory=asyncio.Queue)
+    seq: int = 0
+    gone: bool = False
+    task: asyncio.Task[None] | None = None
+    warnings: list[str] = field(default_factory=list)
+    request: QueueRequest | None = None
+
+
+class RecordingHandOver:
+    """A stand-in ``HandOver`` until the routing component exists: logs and keeps each request."""
+
+    def __init__(self, keep: int = 1000) -> None:
+        self.requests: deque[QueueRequest] = deque(maxlen=keep)
+
+    async def __call__(self, request: QueueRequest) -> None:
+        self.requests.append(request)
+        log.info("hand-over (no routing component yet): linkedid=%s queue=%s skills=%s language=%s path=%s",
+                 request.linkedid, request.queue, ",".join(request.skills), request.language,
+                 "/".join(request.ivr_path))
+
+
+class IvrComponent:
+    """The AsyncAGI IVR: a service component (``start``/``stop``) subscribed to the AMI pump.
+
+    Args:
+        ami: the AMI client (subscribed to in the constructor).
+        menus: the menu source (``current`` is taken once per call).
+        hand_over: called with the :class:`QueueRequest` once the caller is on hold.
+        work_orders: self-service status and repeat-caller lookups.
+        announcements: the Redis store, or None (no hot topics).
+        config: timeouts, hold context, prompt folder, caller filter.
+        accept: extra filter on ``AsyncAGIStart`` (default: ``config.caller_prefixes``).
+        clock: epoch seconds (the interpreter's ``now``).
+    """
+
+    def __init__(self, ami: AmiClient, menus: MenuWatcher, hand_over: HandOver, *,
+                 work_orders: WorkOrderLookup, announcements: AnnouncementStore | None,
+                 config: IvrConfig, accept: Accept | None = None,
+                 clock: Callable[[], float] = time.time,
+                 on_close: Callable[[], Awaitable[None]] | None = None) -> None:
+        self.ami = ami
+        self.menus = menus
+        self.hand_over = hand_over
+        self.work_orders = work_orders
+        self.announcements = announcements
+        self.config = config
+        self.clock = clock
+        self._accept = accept or self._accept_by_prefix
+        self._on_close = on_close
+        self.sessions: dict[str, _Session] = {}
+        self.finished: deque[SessionRecord] = deque(maxlen=1000)
+        self._finished_event = asyncio.Event()
+        ami.subscribe(self._on_ami)
+
+    # ------------------------------------------------------------------ lifecycle
+    async def start(self) -> None:
+        """Load the menu (a bad menu raises MenuError: the service refuses to start) and watch it."""
+        await self.menus.start()
+
+    async def stop(self) -> None:
+        """Stop watching and end running sessions (recorded as ``stopped``; channels are left as they are)."""
+        await self.menus.stop()
+        tasks = [s.task for s in self.sessions.values() if s.task is not None]
+        for t in tasks:
+            t.cancel()
+        for t in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await t
+        if self._on_close is not None:
+            await self._on_close()
+
+    async def wait_finished(self, uniqueid: str, timeout: float) -> SessionRecord:
+        """The record of a session once it ended (for tests and tools).
+
+        Raises:
+            TimeoutError: not ended within ``timeout`` seconds.
+        """
+        async with asyncio.timeout(timeout):
+            while True:
+                for rec in self.finished:
+                    if rec.uniqueid == uniqueid:
+                        return rec
+                self._finished_event.clear()
+                await self._finished_event.wait()
+
+    # ------------------------------------------------------------------ the pump handler (never blocks)
+    def _accept_by_prefix(self, event: ev.AsyncAgiStarted) -> bool:
+        prefixes = self.config.caller_prefixes
+        caller = event.env.get("agi_callerid", "")
+        return not prefixes or any(caller.startswith(p) for p in prefixes)
+
+    def _on_ami(self, msg: AmiMessage | None, event: ev.DomainEvent | None) -> None:
+        if event is None:
+            return
+        if isinstance(event, ev.AsyncAgiStarted):
+            if event.uniqueid in self.sessions or not self._accept(event):
+                return
+            env = event.env
+            s = _Session(event.uniqueid, event.linkedid, env.get("agi_channel") or event.channel,
+                         env.get("agi_callerid", ""), self.clock())
+            self.sessions[s.uniqueid] = s
+            s.task = asyncio.create_task(self._run(s), name=f"ivr-{s.uniqueid}")
+            return
+        if isinstance(event, ev.AmiConnectionChanged):
+            if not event.connected:
+                for s in self.sessions.values():
+                    s.inbox.put_nowait(event)
+            return
+        uid = getattr(event, "uniqueid", None)
+        s = self.sessions.get(uid) if uid else None
+        if s is None:
+            return
+        if isinstance(event, ev.AsyncAgiExecuted):
+            s.inbox.put_nowait(event)
+        elif isinstance(event, _END):
+            s.gone = True
+            s.inbox.put_nowait(event)
+        elif isinstance(event, ev.ChannelRenamed):
+            s.channel = event.new_channel  # AGI/Redirect need the name of now; we key on uniqueid
+
+    # ------------------------------------------------------------------ one session
+    async def _run(self, s: _Session) -> None:
+        menu = self.menus.current  # this call keeps this menu, whatever reloads happen
+        state: SessionState | None = None
+        outcome = ""
+        reason = ""
+        try:
+            facts = await self._facts(s, menu)
+            state, commands = start(menu, facts, self.clock())
+            while True:
+                result = await self._execute(s, state, commands)
+                if state.done:
+                    break
+                state, commands = step(menu, state, result, self.clock())
+            outcome = state.outcome or ""
+            reason = state.reason
+            if outcome == "queued" and s.request is None:
+                outcome = "caller_hung_up" if s.gone else "handover_failed"
+        except asyncio.CancelledError:
+            outcome, reason = "stopped", "service stopping"
+            raise
+        except Exception as exc:  # a bug must not leave the session unrecorded
+            log.exception("IVR session failed (linkedid=%s uniqueid=%s)", s.linkedid, s.uniqueid)
+            outcome, reason = "error", f"{type(exc).__name__}: {exc}"
+        finally:
+            self._record(s, menu, state, outcome, reason)
+
+    def _record(self, s: _Session, menu: Menu, state: SessionState | None, outcome: str, reason: str) -> None:
+        self.sessions.pop(s.uniqueid, None)
+        path = state.path if state else ()
+        rec = SessionRecord(
+            uniqueid=s.uniqueid, linkedid=s.linkedid, caller_num=s.caller_num, menu_id=menu.id, path=path,
+            node=state.node if state else menu.start, outcome=outcome, reason=reason,
+            language=state.language if state else menu.default_language, commands=s.seq,
+            started_at=s.started_at, ended_at=self.clock(), request=s.request,
+            warnings=(*s.warnings, *(state.warnings if state else ())),
+        )
+        self.finished.append(rec)
+        self._finished_event.set()
+        log.info("IVR session ended: linkedid=%s outcome=%s reason=%s left at %s path=%s",
+                 rec.linkedid, rec.outcome, rec.reason, rec.node, "/".join(rec.path))
+
+    async def _facts(self, s: _Session, menu: Menu) -> CallFacts:
+        """Announcements and open work orders; a source that fails or is slow gives none (logged)."""
+        timeout = self.config.lookup_timeout_s
+
+        async def announcements() -> tuple[Announcement, ...]:
+            if self.announcements is None:
+                return ()
+            try:
+                found = await asyncio.wait_for(self.announcements.all(), timeout)
+            except Exception as exc:
+                s.warnings.append(f"announcements unavailable: {exc}")
+                log.warning("IVR: no announcements for linkedid=%s: %s", s.linkedid, exc)
+                return ()
+            return await self._playable(s, menu, found)
+
+        async def open_orders() -> tuple[str, ...]:
+            if not s.caller_num:
+                return ()
+            try:
+                return tuple(await asyncio.wait_for(self.work_orders.open_for_caller(s.caller_num), timeout))
+            except Exception as exc:
+                s.warnings.append(f"repeat-caller lookup unavailable: {exc}")
+                log.warning("IVR: repeat-caller lookup failed for linkedid=%s: %s", s.linkedid, exc)
+                return ()
+
+        found, orders = await asyncio.gather(announcements(), open_orders())
+        return CallFacts(caller=s.caller_num, open_work_orders=orders, announcements=found)
+
+    async def _playable(self, s: _Session, menu: Menu, found: Collection[Announcement]) -> tuple[Announcement, ...]:
+        """Drop announcements whose prompt file is missing in a language they play in."""
+        prompt_dir = self.config.prompt_dir
+        if prompt_dir is None or not found:
+            return tuple(found)
+
+        def exists(name: str) -> bool:
+            folder = (prompt_dir / name).parent
+            stem = Path(name).name
+            return folder.is_dir() and any(p.stem == stem for p in folder.glob(f"{stem}.*"))
+
+        keep = []
+        for a in found:
+            names = [a.prompt_for(lang) for lang in menu.languages if a.plays_in(lang)]
+            missing = [n for n in names if not await asyncio.to_thread(exists, n)]
+            if missing:
+                s.warnings.append(f"announcement {a.id!r} skipped: missing prompt(s) {', '.join(missing)}")
+                log.warning("IVR: announcement %r skipped, missing prompt file(s): %s", a.id, ", ".join(missing))
+            else:
+                keep.append(a)
+        return tuple(keep)
+
+    async def _execute(self, s: _Session, state: SessionState, commands: tuple[Command, ...]) -> Result:
+        """Run a command tuple (interpreter contract); the result of the last one, or the first failure."""
+        result: Result = PlaybackFinished(None)
+        for i, cmd in enumerate(commands):
+            if isinstance(cmd, HandOverToQueue):
+                await self._hand_over(s, cmd)
+                return result
+            if isinstance(cmd, LookupWorkOrder):
+                result = await self._lookup(s, cmd)
+            else:
+                result = await self._agi(s, cmd)
+            if isinstance(cmd, SetVariable) and i < len(commands) - 1 and isinstance(
+                    result, (CommandFailed, CallerHungUp)):
+                return result
+        return result
+
+    async def _lookup(self, s: _Session, cmd: LookupWorkOrder) -> Result:
+        try:
+            status = await asyncio.wait_for(self.work_orders.status(cmd.number), self.config.lookup_timeout_s)
+        except Exception as exc:
+            s.warnings.append(f"work-order lookup failed: {exc}")
+            log.warning("IVR: work-order lookup failed for linkedid=%s: %s", s.linkedid, exc)
+            return CommandFailed(0, str(exc))
+        return LookupResult(cmd.number, status is not None, status)
+
+    async def _agi(self, s: _Session, cmd: Command) -> Result:
+        """One AGI command: send, then wait for its ``AsyncAGIExec`` (bounded)."""
+        if s.gone:
+            return CallerHungUp()
+        s.seq += 1
+        command_id = f"{s.uniqueid}/{s.seq}"
+        try:
+            resp = await self.ami.action("AGI", {"Channel": s.channel, "Command": format_command(cmd),
+                                                 "CommandID": command_id}, timeout=self.config.action_timeout_s)
+        except AmiError as exc:
+            return CommandFailed(0, f"AGI action failed: {exc}")
+        if not resp.ok:
+            if "does not exist" in resp.message or s.gone:  # hung up before the command was queued
+                s.gone = True
+                return CallerHungUp()
+            return CommandFailed(0, f"AGI action refused: {resp.message}")
+        wait_s = self.config.command_timeout_s
+        if isinstance(cmd, GetDigits):
+            wait_s += cmd.timeout_ms / 1000 * max(1, cmd.max_digits)
+        try:
+            async with asyncio.timeout(wait_s):
+                while True:
+                    item = await s.inbox.get()
+                    if isinstance(item, ev.AsyncAgiExecuted):
+                        if item.command_id != command_id:
+                            continue  # a late reply to a command we stopped waiting for
+                        result = to_result(cmd, parse_reply(item.result))
+                        if result is None:
+                            continue  # provisional 100
+                        if isinstance(result, CallerHungUp) or (
+                                isinstance(result, CommandFailed) and result.code == 511):
+                            s.gone = True
+                        return result
+                    if isinstance(item, _END):
+                        return CallerHungUp()
+                    if isinstance(item, ev.AmiConnectionChanged):
+                        return CommandFailed(0, "AMI connection lost")
+        except TimeoutError:
+            s.warnings.append(f"no AsyncAGIExec for {command_id} within {wait_s:.0f}s")
+            return CommandFailed(0, f"no reply within {wait_s:.0f}s")
+
+    async def _hand_over(self, s: _Session, cmd: HandOverToQueue) -> None:
+        """Channel variables, Redirect to music on hold, then the injected hand-over."""
+        if s.gone:
+            return
+        variables = {
+            "HOTLINE_QUEUE": cmd.queue,
+            "HOTLINE_SKILLS": ",".join(cmd.skills),
+            "HOTLINE_PRIORITY": str(cmd.priority),
+            "HOTLINE_LANGUAGE": cmd.language,
+            "HOTLINE_IVR_PATH": "/".join(cmd.ivr_path),
+            "HOTLINE_FOLLOW_UP": "1" if cmd.follow_up else "0",
+            **{f"HOTLINE_VAR_{k.upper()}": v for k, v in cmd.variables},
+        }
+        timeout = self.config.action_timeout_s
+        try:
+            for name, value in variables.items():
+                await self.ami.action("Setvar", {"Channel": s.channel, "Variable": name, "Value": value},
+                                      timeout=timeout, check=True)
+            await self.ami.action("Redirect", {"Channel": s.channel, "Context": self.config.hold_context,
+                                               "Exten": "s", "Priority": "1"}, timeout=timeout, check=True)
+        except AmiError as exc:
+            if s.gone or "does not exist" in str(exc) or "No such channel" in str(exc):
+                s.gone = True
+                return
+            s.warnings.append(f"hand-over to hold failed: {exc}")
+            log.warning("IVR: cannot put linkedid=%s on hold: %s", s.linkedid, exc)
+            return
+        request = QueueRequest(
+            linkedid=s.linkedid, uniqueid=s.uniqueid, channel=s.channel, caller_num=s.caller_num,
+            queue=cmd.queue, skills=cmd.skills, language=cmd.language, priority=cmd.priority,
+            follow_up=cmd.follow_up, ivr_path=cmd.ivr_path, at=self.clock(), variables=dict(cmd.variables),
+        )
+        s.request = request
+        try:
+            await asyncio.wait_for(self.hand_over(request), self.config.handover_timeout_s)
+        except Exception as exc:  # the caller is on hold either way; routing must resync from the channel
+            s.warnings.append(f"hand-over callable failed: {exc!r}")
+            log.error("IVR: hand-over of linkedid=%s to %s failed: %r", s.linkedid, cmd.queue, exc)
+
+
+__all__ = ["IvrComponent", "RecordingHandOver", "SessionRecord"]
