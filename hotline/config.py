@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from hotline.errors import ConfigError
+from ivr.settings import IvrConfig
 
 
 class _Strict(BaseModel):
@@ -74,6 +75,7 @@ class Settings(_Strict):
     redis: RedisConfig = RedisConfig()
     mqtt: MqttConfig = MqttConfig()
     event_log: EventLogConfig = EventLogConfig()
+    ivr: IvrConfig = IvrConfig()
 
 
 def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
