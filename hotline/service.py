@@ -16,6 +16,9 @@ import signal
 from typing import Protocol
 
 from hotline.config import Settings
+from ivr.agi import RecordingHandOver
+from ivr.plugin import build_ivr
+from queues.handover import HandOver
 from telephony.ami import AmiClient
 from telephony.calls import CallEnded, CallEvent, CallStarted
 from telephony.eventlog import EventLogWriter
@@ -57,11 +60,13 @@ class Service:
     Args:
         settings: the validated configuration tree.
         event_log: write the AMI event log (default True; the path is ``settings.event_log.path``).
+        hand_over: where the IVR hands callers over (the routing component's); default: a
+            :class:`ivr.agi.RecordingHandOver` that logs and keeps them (``self.handovers``).
     Raises:
         OSError: the event log cannot be opened.
     """
 
-    def __init__(self, settings: Settings, *, event_log: bool = True) -> None:
+    def __init__(self, settings: Settings, *, event_log: bool = True, hand_over: HandOver | None = None) -> None:
         self.settings = settings
         self.event_log = EventLogWriter(settings.event_log.path) if event_log else None
         self.ami = AmiClient(settings.ami, event_log=self.event_log)
@@ -69,6 +74,11 @@ class Service:
         self.counters = CallCounters()
         self.calls.subscribe(self.counters)
         self.components: list[Component] = []
+        # IVR over AsyncAGI on 12345 (ivr/agi.py), menu from settings.ivr.menu_path, reloaded on change
+        self.handovers = RecordingHandOver()
+        self.ivr = build_ivr(settings, self.ami, hand_over or self.handovers) if settings.ivr.enabled else None
+        if self.ivr is not None:
+            self.components.append(self.ivr)
 
     async def start(self, connect_timeout_s: float = 15.0) -> None:
         """Start the AMI connection and every component.
