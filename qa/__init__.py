@@ -1,0 +1,1 @@
+"""QA sampling and review: reproducible samples, assignments, scoring forms, masking, review pages."""
