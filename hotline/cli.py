@@ -4,6 +4,7 @@
     hotline ami watch [--count N] ...   print every AMI message as one JSON line
     hotline run                         run the service until Ctrl-C
     hotline demo [--seconds S --rate R] the main job on the lab, with a summary
+    hotline ivr prompts|check|announce  IVR prompts, menu check, hot-topic announcements
 
 Errors are printed as one clear line (plus a log tail for lab steps) and exit non-zero;
 no traceback for expected failures.
@@ -19,6 +20,7 @@ from collections.abc import Sequence
 
 from hotline.config import Settings, load_settings
 from hotline.errors import HotlineError
+from ivr.cli import add_parser as add_ivr_parser
 
 
 def _cmd_lab(args: argparse.Namespace, settings: Settings) -> int:
@@ -106,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--rate", type=float, default=1.0, help="new calls per second")
     demo.add_argument("--seats", type=int, default=20, help="agent seats to register")
     demo.set_defaults(func=_cmd_demo)
+    add_ivr_parser(sub)  # hotline ivr prompts|check|announce
     return p
 
 
