@@ -1,0 +1,560 @@
+"""The routing component: owns :class:`~queues.routing.RoutingState` and drives Asterisk over AMI.
+
+It is the single owner of agent availability. Everything that changes the state goes through one
+inbox and one worker task, in order:
+
+* the IVR's hand-over (:meth:`Dispatcher.enqueue`, a :data:`queues.handover.HandOver`);
+* agent commands (:meth:`login`, :meth:`logout`, :meth:`ready`, :meth:`pause`; the HTTP API and
+  ``hotline agent ...`` through :mod:`queues.control`);
+* AMI facts: ``OriginateResponse`` (by the ActionID of our Originate; its ``<null>`` Uniqueid is
+  never used) and the end of a leg we track (``Hangup``, or a leg found gone at a
+  ``CoreShowChannels`` resync: :class:`telephony.calls.LegEnded` from the call tracker);
+* timers: the worker waits on the inbox with a timeout of :func:`~queues.routing.next_deadline_at`
+  and then calls :func:`~queues.routing.decide` (one timer for every call and agent, no per-call sleep).
+
+Commands from the core are executed as AMI actions, each with a timeout, each in its own small
+task so the worker never waits on Asterisk; a failed action comes back through the inbox as an
+event (a failed ``Originate`` is ``OfferFailed("unreachable")``).
+
+How a caller reaches an agent (verified on the lab's Asterisk 22): the caller waits on music on
+hold in dialplan context ``hotline-hold``. :class:`~queues.routing.OfferCall` becomes
+``Originate(Channel=PJSIP/<agent>, Application=Bridge, Data=<caller uniqueid>,x, ChannelId=<new
+uniqueid>, Timeout=ring_timeout_s*1000, Async=true, CallerID=<citizen>)``. On answer the agent leg
+runs ``Bridge()``, which pulls the caller out of the hold context into a bridge with the agent (the
+agent leg then takes the caller's linkedid); ``x`` hangs the caller up when the agent leaves.
+``OriginateResponse`` ``Reason`` 4 -> ``CallAnswered``; 3 -> ``OfferFailed("no_answer")`` (agent
+NOT_READY "missed", caller back at the front of the line and offered to the next agent); 5 busy,
+1 rejected, 0/8 unreachable. :class:`~queues.routing.CancelOffer` hangs up the agent leg by its
+uniqueid (AMI ``Hangup`` accepts one). No channel name is ever a key.
+
+Every input event and every fact the core emits is appended to the routing event log and applied
+to a live :class:`~queues.metrics.MetricsState` (replayed from the log at start), and the state is
+saved to Redis after changes (:class:`~queues.store.SnapshotSaver`, coalesced).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from queues import routing as rt
+from queues.codec import snapshot_to_json
+from queues.config import RoutingSettings
+from queues.dispatch_rules import ANSWERED, CallerLeg, call_queued, caller_left, originate_fields, originate_outcome
+from queues.eventlog import RoutingEventLog, read_events
+from queues.events import (
+    AgentLoggedIn,
+    AgentLoggedOut,
+    AgentPaused,
+    AgentReady,
+    CallAbandoned,
+    CallAnswered,
+    CallEnded,
+    Event,
+    OfferFailed,
+)
+from queues.exceptions import QueuesError, UnknownQueue
+from queues.handover import QueueRequest
+from queues.metrics import MetricsConfig, MetricsState, replay
+from queues.model import Agent, AgentState, AgentStatus, QueueConfig
+from queues.store import RoutingStore, RoutingStoreError, SnapshotSaver
+from telephony import events as tev
+from telephony.ami import AmiClient, AmiError
+from telephony.calls import CallEvent, LegEnded
+from telephony.frames import AmiMessage
+from telephony.tracker import CallTracker
+
+__all__ = ["DispatchStats", "Dispatcher", "RoutingUnavailable"]
+
+log = logging.getLogger("hotline.routing")
+
+
+class RoutingUnavailable(QueuesError, TimeoutError):
+    """The routing worker did not take a request in time (not started, or stopped)."""
+
+
+@dataclass
+class DispatchStats:
+    """Counters since start (for ``/metrics`` and the demo summary)."""
+
+    events: int = 0
+    offers: int = 0
+    originate_failures: int = 0
+    cancels: int = 0
+    restored_calls: int = 0
+    closed_at_restore: int = 0
+    worker_errors: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class _Input:
+    event: Any
+    reply: asyncio.Future[None] | None = None
+    from_ami: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class _Enqueue:
+    request: QueueRequest
+    reply: asyncio.Future[None] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _LegGone:
+    uniqueid: str
+    at: float
+
+
+class Dispatcher:
+    """The routing component (``start``/``stop``; add it to ``Service.components``).
+
+    Args:
+        ami: the service's AMI client (subscribed for ``OriginateResponse``).
+        tracker: the call tracker (subscribed for leg ends; its model is the resync source).
+        queues, agents: the routing configuration (:func:`queues.config.load_agents_file`).
+        settings: the ``routing`` settings section.
+        store: Redis snapshot store, or None (state lives in memory only).
+        event_log: routing event log, or None (statistics from this run only).
+        clock: epoch-seconds clock.
+        timezone: local day of the statistics.
+    """
+
+    def __init__(self, ami: AmiClient, tracker: CallTracker, queues: Iterable[QueueConfig], agents: Iterable[Agent],
+                 *, settings: RoutingSettings | None = None, store: RoutingStore | None = None,
+                 event_log: RoutingEventLog | None = None, clock: Callable[[], float] = time.time,
+                 timezone: str = "Asia/Shanghai") -> None:
+        self.ami = ami
+        self.tracker = tracker
+        self.settings = settings or RoutingSettings()
+        self.queues = list(queues)
+        self.agents = list(agents)
+        self.store = store
+        self.event_log = event_log
+        self.clock = clock
+        self.timezone = timezone
+        self.state = rt.RoutingState.create(self.queues, self.agents, self.settings.order, now=clock())
+        self.metrics = MetricsState(MetricsConfig.from_queues(self.queues, timezone))
+        self.stats = DispatchStats()
+        self._calls: dict[str, CallerLeg] = {}  # linkedid -> adapter record
+        self._by_uid: dict[str, str] = {}  # caller or agent leg uniqueid -> linkedid
+        self._originates: dict[str, tuple[str, str]] = {}  # ActionID -> (linkedid, agent_id)
+        self._inbox: asyncio.Queue[_Input | _Enqueue | _LegGone] = asyncio.Queue()
+        self._actions: set[asyncio.Task[None]] = set()
+        self._worker: asyncio.Task[None] | None = None
+        self._saver = (SnapshotSaver(store, self._render_snapshot) if store is not None else None)
+        ami.subscribe(self._on_ami)
+        tracker.subscribe(self._on_call_event)
+
+    # ------------------------------------------------------------------ lifecycle
+    async def start(self) -> None:
+        """Restore from Redis, replay today's statistics, reconcile with AMI, then start routing.
+
+        A Redis or AMI problem at start is logged and routing starts from what it has (never
+        refuses to start: callers must be served).
+        """
+        if self._worker is not None:
+            return
+        await self._restore()
+        await self._replay_metrics()
+        await self._reconcile()
+        if self._saver is not None:
+            self._saver.start()
+            self._saver.mark_dirty()
+        self._worker = asyncio.create_task(self._run(), name="routing-worker")
+
+    async def stop(self) -> None:
+        """Stop routing (waiting callers stay on hold in Asterisk), save the state, close the log."""
+        if self._worker is not None:
+            self._worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._worker
+            self._worker = None
+        for task in list(self._actions):
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(task), self.settings.action_timeout_s)
+        if self._saver is not None:
+            await self._saver.stop()
+        if self.event_log is not None:
+            await asyncio.to_thread(self.event_log.close)
+
+    async def flush(self, timeout: float = 5.0) -> bool:
+        """Wait until the inbox is processed and the latest state is in Redis (tests, shutdown)."""
+        deadline = time.monotonic() + timeout
+        try:
+            await asyncio.wait_for(self._inbox.join(), timeout)
+        except TimeoutError:
+            return False
+        if self._saver is None:
+            return True
+        return await self._saver.flush(max(0.0, deadline - time.monotonic()))
+
+    # ------------------------------------------------------------------ API (HandOver, agents)
+    async def enqueue(self, request: QueueRequest) -> None:
+        """Queue a caller handed over by the IVR (:data:`queues.handover.HandOver`).
+
+        The caller must already wait in ``hotline-hold``. A caller already queued is ignored.
+
+        Raises:
+            UnknownQueue: ``request.queue`` is not configured.
+            RoutingUnavailable: the component is not running.
+        """
+        await self._submit(_Enqueue(request, asyncio.get_running_loop().create_future()))
+
+    async def login(self, agent_id: str) -> None:
+        """LOGGED_OUT -> NOT_READY("after_login"). Raises IllegalTransition / UnknownAgent / RoutingUnavailable."""
+        await self._command(AgentLoggedIn(agent_id, self.clock()))
+
+    async def logout(self, agent_id: str) -> None:
+        """-> LOGGED_OUT (a ringing offer is withdrawn and the caller requeued). Raises as :meth:`login`."""
+        await self._command(AgentLoggedOut(agent_id, self.clock()))
+
+    async def ready(self, agent_id: str) -> None:
+        """-> READY (ends wrap-up early); the agent may be offered a call at once. Raises as :meth:`login`."""
+        await self._command(AgentReady(agent_id, self.clock()))
+
+    async def pause(self, agent_id: str, reason: str) -> None:
+        """-> NOT_READY(reason) (``break``, ``lunch``, ``training`` ...). Raises as :meth:`login`."""
+        await self._command(AgentPaused(agent_id, reason, self.clock()))
+
+    # ------------------------------------------------------------------ read API
+    def agent_state(self, agent_id: str) -> AgentState:
+        """The agent's current state (KeyError if not configured)."""
+        return self.state.agent_states[agent_id]
+
+    def waiting(self) -> list[rt.WaitingCall]:
+        """Calls waiting for an agent (not ringing one), in arrival order."""
+        return self.state.waiting_calls()
+
+    def tracked(self) -> dict[str, str | None]:
+        """Every queued call: linkedid -> agent ringing for it (None while waiting)."""
+        return self.state.tracked_calls()
+
+    def position(self, linkedid: str) -> rt.QueuePosition | None:
+        """Position in line and EWT of a caller (None if not queued)."""
+        return rt.position_and_ewt(self.state, linkedid, self.clock())
+
+    def report(self, now: float | None = None) -> dict[str, object]:
+        """Today's statistics and the live view (:meth:`queues.metrics.MetricsState.report`) for the wallboard."""
+        return self.metrics.report(self.clock() if now is None else now)
+
+    # ------------------------------------------------------------------ inbox
+    async def _submit(self, item: _Input | _Enqueue) -> None:
+        if self._worker is None or self._worker.done():
+            raise RoutingUnavailable("the routing component is not running")
+        self._inbox.put_nowait(item)
+        assert item.reply is not None
+        try:
+            await asyncio.wait_for(asyncio.shield(item.reply), self.settings.action_timeout_s)
+        except TimeoutError:
+            raise RoutingUnavailable(f"routing did not answer within {self.settings.action_timeout_s}s") from None
+
+    async def _command(self, event: Event) -> None:
+        await self._submit(_Input(event, asyncio.get_running_loop().create_future()))
+
+    def _on_ami(self, msg: AmiMessage | None, event: tev.DomainEvent | None) -> None:
+        # synchronous, in pump order: only look up and enqueue
+        if isinstance(event, tev.OriginateResponded):
+            pending = self._originates.pop(event.action_id, None)
+            if pending is None:
+                return
+            linkedid, agent_id = pending
+            outcome = originate_outcome(event.reason)
+            if outcome == ANSWERED:
+                self._inbox.put_nowait(_Input(CallAnswered(linkedid, agent_id, event.at), from_ami=True))
+            else:
+                self._inbox.put_nowait(_Input(OfferFailed(linkedid, agent_id, event.at, outcome), from_ami=True))
+
+    def _on_call_event(self, event: CallEvent) -> None:
+        if isinstance(event, LegEnded) and event.uniqueid in self._by_uid:
+            self._inbox.put_nowait(_LegGone(event.uniqueid, event.at))
+
+    # ------------------------------------------------------------------ the worker
+    async def _run(self) -> None:
+        inbox = self._inbox
+        while True:
+            due_at = rt.next_deadline_at(self.state)
+            item: _Input | _Enqueue | _LegGone | None
+            if due_at is None:
+                item = await inbox.get()
+            else:
+                try:
+                    item = await asyncio.wait_for(inbox.get(), max(0.0, due_at - self.clock()))
+                except TimeoutError:
+                    item = None
+            now = self.clock()
+            reply = getattr(item, "reply", None)
+            try:
+                if item is None:
+                    _, out = rt.decide(self.state, now)
+                    self._after(None, out, now)
+                elif isinstance(item, _Enqueue):
+                    self._enqueue(item.request, now)
+                elif isinstance(item, _LegGone):
+                    self._leg_gone(item, now)
+                else:
+                    self._apply(item.event, now)
+            except Exception as exc:  # the routing pump's one broad except: report, log, carry on
+                if reply is not None and not reply.done():
+                    reply.set_exception(exc)
+                if not isinstance(exc, QueuesError) or reply is None:
+                    self.stats.worker_errors += 1
+                    log.exception("routing could not apply %r (linkedid=%s)", item,
+                                  getattr(getattr(item, "event", None), "linkedid", ""))
+            else:
+                if reply is not None and not reply.done():
+                    reply.set_result(None)
+            finally:
+                if self._saver is not None:
+                    self._saver.mark_dirty()
+                if item is not None:
+                    inbox.task_done()
+
+    def _enqueue(self, request: QueueRequest, now: float) -> None:
+        if request.linkedid in self._calls:
+            return
+        event = call_queued(request, now)
+        if event.queue not in self.state.queues:
+            raise UnknownQueue(event.queue)
+        self._calls[request.linkedid] = CallerLeg(request.linkedid, request.uniqueid, request.channel,
+                                                  request.caller_num)
+        self._by_uid[request.uniqueid] = request.linkedid
+        self._apply(event, now)
+        leg = self.tracker.model.legs.get(request.uniqueid)
+        if leg is not None and leg.ended_at is not None:  # hung up during the hand-over
+            self._apply(CallAbandoned(request.linkedid, leg.ended_at), now)
+
+    def _leg_gone(self, item: _LegGone, now: float) -> None:
+        linkedid = self._by_uid.pop(item.uniqueid, None)
+        rec = self._calls.get(linkedid) if linkedid else None
+        if rec is None:
+            return
+        if item.uniqueid == rec.uniqueid:
+            self._apply(caller_left(rec.connected, rec.linkedid, item.at), now)
+        elif item.uniqueid == rec.agent_uniqueid and rec.connected:
+            self._apply(CallEnded(rec.linkedid, item.at), now)
+        # an agent leg that ends while ringing: the OriginateResponse says why
+
+    def _apply(self, event: Event, now: float) -> None:
+        self.stats.events += 1
+        rec = self._calls.get(getattr(event, "linkedid", "") or "")
+        if isinstance(event, OfferFailed) and rec is not None and rec.agent_id == event.agent_id:
+            self._forget_offer(rec)
+        _, out = rt.handle(self.state, event, now)
+        self._record(event)
+        if isinstance(event, CallAnswered) and rec is not None:
+            st = self.state.agent_states.get(event.agent_id)
+            if st is not None and st.status is AgentStatus.ON_CALL and st.linkedid == event.linkedid:
+                rec.connected = True
+        self._after(event, out, now)
+        if isinstance(event, (CallAbandoned, CallEnded)) and rec is not None:
+            self._drop(rec)
+
+    def _after(self, event: Event | None, out: list[rt.Output], now: float) -> None:
+        for o in out:
+            if isinstance(o, rt.OfferCall):
+                self._offer(o)
+            elif isinstance(o, rt.CancelOffer):
+                self._cancel(o)
+            elif isinstance(o, rt.SendToVoicemail):
+                self._voicemail(o)
+            elif isinstance(o, (rt.OverflowCall, rt.OfferCallback)):
+                log.info("routing: %s", o)
+            else:
+                self._record(o)
+
+    def _record(self, event: object) -> None:
+        self.metrics.apply(event)
+        if self.event_log is not None:
+            self.event_log.append(event)
+
+    # ------------------------------------------------------------------ commands -> AMI
+    def _spawn(self, coro: Any, name: str) -> None:
+        task = asyncio.create_task(coro, name=name)
+        self._actions.add(task)
+        task.add_done_callback(self._actions.discard)
+
+    def _offer(self, cmd: rt.OfferCall) -> None:
+        rec = self._calls.get(cmd.linkedid)
+        if rec is None:  # a call restored without its adapter record: the uniqueid is enough to bridge
+            rec = self._calls[cmd.linkedid] = CallerLeg(cmd.linkedid, cmd.uniqueid)
+            self._by_uid[cmd.uniqueid] = cmd.linkedid
+        agent_uid = f"hlq-{uuid.uuid4().hex[:20]}"
+        action_id = self.ami.next_action_id("Originate")
+        rec.agent_id, rec.agent_uniqueid, rec.action_id, rec.connected = cmd.agent_id, agent_uid, action_id, False
+        self._by_uid[agent_uid] = cmd.linkedid
+        self._originates[action_id] = (cmd.linkedid, cmd.agent_id)
+        fields = originate_fields(cmd, rec, agent_uid, endpoint=self.settings.endpoint,
+                                  bridge_options=self.settings.bridge_options)
+        self.stats.offers += 1
+        self._spawn(self._originate(action_id, fields, cmd, agent_uid), f"originate-{cmd.linkedid}")
+
+    async def _originate(self, action_id: str, fields: dict[str, object], cmd: rt.OfferCall, agent_uid: str) -> None:
+        error = ""
+        try:
+            resp = await self.ami.action("Originate", fields, timeout=self.settings.action_timeout_s,
+                                         action_id=action_id)
+            if not resp.ok:
+                error = resp.message or "refused"
+        except AmiError as exc:
+            error = f"{type(exc).__name__}: {exc}"
+        if not error or action_id not in self._originates:
+            return
+        self._originates.pop(action_id, None)
+        self.stats.originate_failures += 1
+        log.warning("originate to agent %s failed (linkedid=%s): %s", cmd.agent_id, cmd.linkedid, error)
+        await self._hangup(agent_uid)  # in case it went through after a timeout
+        self._inbox.put_nowait(_Input(OfferFailed(cmd.linkedid, cmd.agent_id, self.clock(), "unreachable"),
+                                      from_ami=True))
+
+    def _cancel(self, cmd: rt.CancelOffer) -> None:
+        rec = self._calls.get(cmd.linkedid)
+        if rec is None or rec.agent_id != cmd.agent_id or rec.agent_uniqueid is None:
+            return
+        agent_uid = rec.agent_uniqueid
+        self._forget_offer(rec)
+        self.stats.cancels += 1
+        self._spawn(self._hangup(agent_uid), f"cancel-{cmd.linkedid}")
+
+    def _forget_offer(self, rec: CallerLeg) -> None:
+        """The offer is over: a late OriginateResponse for it is dropped, its leg no longer tracked."""
+        if rec.action_id is not None:
+            self._originates.pop(rec.action_id, None)
+        if rec.agent_uniqueid is not None:
+            self._by_uid.pop(rec.agent_uniqueid, None)
+        rec.agent_id = rec.agent_uniqueid = rec.action_id = None
+        rec.connected = False
+
+    async def _hangup(self, uniqueid: str) -> None:
+        try:
+            await self.ami.action("Hangup", {"Channel": uniqueid, "Cause": 16}, timeout=self.settings.action_timeout_s)
+        except AmiError as exc:
+            log.info("hangup of %s: %s", uniqueid, exc)
+
+    def _voicemail(self, cmd: rt.SendToVoicemail) -> None:
+        rec = self._calls.get(cmd.linkedid)
+        if rec is not None:
+            self._drop(rec)
+        if self.settings.voicemail:
+            context, exten, priority = ([*self.settings.voicemail.split(","), "s", "1"])[:3]
+            fields: dict[str, object] = {"Channel": cmd.uniqueid, "Context": context, "Exten": exten,
+                                         "Priority": priority}
+            self._spawn(self._redirect(fields, cmd), f"voicemail-{cmd.linkedid}")
+        else:
+            log.warning("caller %s reached the maximum wait and no voicemail is configured: hanging up",
+                        cmd.linkedid)
+            self._spawn(self._hangup(cmd.uniqueid), f"voicemail-{cmd.linkedid}")
+
+    async def _redirect(self, fields: dict[str, object], cmd: rt.SendToVoicemail) -> None:
+        try:
+            await self.ami.action("Redirect", fields, timeout=self.settings.action_timeout_s, check=True)
+        except AmiError as exc:
+            log.warning("redirect to voicemail failed (linkedid=%s): %s", cmd.linkedid, exc)
+
+    def _drop(self, rec: CallerLeg) -> None:
+        self._forget_offer(rec)
+        self._calls.pop(rec.linkedid, None)
+        self._by_uid.pop(rec.uniqueid, None)
+
+    # ------------------------------------------------------------------ persistence and recovery
+    def _render_snapshot(self) -> str:
+        extra = {"calls": {lid: dataclasses.asdict(rec) for lid, rec in self._calls.items()}}
+        return snapshot_to_json(self.state.snapshot(), extra)
+
+    async def _restore(self) -> None:
+        if self.store is None:
+            return
+        try:
+            loaded = await self.store.load()
+        except (RoutingStoreError, ValueError) as exc:
+            log.error("routing state not restored, starting empty: %s", exc)
+            return
+        if loaded is None:
+            return
+        snapshot, extra = loaded
+        try:
+            self.state = rt.RoutingState.restore(self.queues, self.agents, snapshot, self.settings.order)
+        except QueuesError as exc:
+            log.error("routing snapshot does not match the agents file, starting empty: %s", exc)
+            return
+        tracked = self.state.tracked_calls()
+        on_call = {st.linkedid for st in snapshot.agent_states if st.status is AgentStatus.ON_CALL}
+        for lid, data in (extra.get("calls") or {}).items():
+            if lid in tracked or lid in on_call:
+                self._calls[lid] = CallerLeg(**data)
+        for call, _agent in snapshot.calls:  # calls without a record still have their caller uniqueid
+            self._calls.setdefault(call.linkedid, CallerLeg(call.linkedid, call.uniqueid))
+        for st in snapshot.agent_states:  # answered calls: the record keeps the legs for the hangup
+            if st.status is AgentStatus.ON_CALL and st.linkedid and st.linkedid not in self._calls:
+                log.warning("agent %s on call %s: no leg record, the call end will come from the wrap-up only",
+                            st.agent_id, st.linkedid)
+        self.stats.restored_calls = len(tracked)
+        log.info("routing state restored: %d calls queued, %d agents logged in", len(tracked),
+                 sum(1 for s in snapshot.agent_states if s.status is not AgentStatus.LOGGED_OUT))
+
+    async def _replay_metrics(self) -> None:
+        if self.event_log is None:
+            return
+        tz = ZoneInfo(self.timezone)
+        midnight = datetime.now(tz).replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
+        config = self.metrics.config
+
+        def load() -> MetricsState:
+            return replay(read_events(self.event_log.path, since_at=midnight), config)  # type: ignore[union-attr]
+
+        self.metrics = await asyncio.to_thread(load)
+
+    async def _reconcile(self) -> None:
+        """Match the restored calls with the channels Asterisk has now (``CoreShowChannels``).
+
+        A caller whose leg is still up stays queued (not dropped); one whose leg is gone is closed
+        (abandoned, or ended if an agent had answered). A ringing offer whose agent leg is up is
+        answered; one whose agent leg is gone failed (the caller keeps their place); one still
+        ringing waits for its ``OriginateResponse`` (Asterisk sends it to every AMI session).
+        """
+        if not self._calls:
+            return
+        try:
+            await self.tracker.resync()
+        except (AmiError, TimeoutError) as exc:
+            log.warning("routing: AMI resync failed (%s); restored calls are kept until their hangup is seen", exc)
+            for rec in self._calls.values():
+                self._track_legs(rec)
+            return
+        legs = self.tracker.model.legs
+        now = self.clock()
+
+        def alive(uid: str | None) -> bool:
+            leg = legs.get(uid) if uid else None
+            return leg is not None and leg.ended_at is None
+
+        for rec in list(self._calls.values()):
+            if not alive(rec.uniqueid):
+                self.stats.closed_at_restore += 1
+                self._inbox.put_nowait(_Input(caller_left(rec.connected, rec.linkedid, now), from_ami=True))
+                continue
+            self._track_legs(rec)
+            if rec.connected and not alive(rec.agent_uniqueid):
+                self._inbox.put_nowait(_Input(CallEnded(rec.linkedid, now), from_ami=True))
+            elif rec.agent_id is not None and not rec.connected:
+                leg = legs.get(rec.agent_uniqueid or "")
+                if leg is not None and leg.ended_at is None and leg.state == "Up":
+                    self._inbox.put_nowait(_Input(CallAnswered(rec.linkedid, rec.agent_id, now), from_ami=True))
+                elif leg is None or leg.ended_at is not None:
+                    self._inbox.put_nowait(_Input(OfferFailed(rec.linkedid, rec.agent_id, now, "no_answer"),
+                                                  from_ami=True))
+                elif rec.action_id is not None:
+                    self._originates[rec.action_id] = (rec.linkedid, rec.agent_id)
+
+    def _track_legs(self, rec: CallerLeg) -> None:
+        self._by_uid[rec.uniqueid] = rec.linkedid
+        if rec.agent_uniqueid is not None:
+            self._by_uid[rec.agent_uniqueid] = rec.linkedid
