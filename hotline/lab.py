@@ -427,6 +427,23 @@ def rt_script() -> Path:
     return REPO_ROOT / "lab" / "rt.sh"
 
 
+def make_prompts(paths: LabPaths) -> str:
+    """Synthesize the sample menu's prompts into the chroot's sound folder (``ivr.prompts``; skips up-to-date files).
+
+    Raises:
+        LabError: step ``prompts``, naming the prompt and program that failed.
+    """
+    from ivr.prompt_catalog import PromptCatalogError, load_catalog
+    from ivr.prompts import PromptSynthesisError, synthesize
+
+    sounds = paths.chroot / "usr/share/asterisk/sounds"
+    try:
+        report = synthesize(load_catalog(REPO_ROOT / "ivr/examples/prompts.yaml"), sounds)
+    except (PromptSynthesisError, PromptCatalogError, OSError) as exc:
+        raise LabError("prompts", str(exc)) from exc
+    return report.summary()
+
+
 def start_rt(paths: LabPaths, progress: Progress) -> str:
     """Install (once) and start Request Tracker via ``lab/rt.sh``; returns its URL."""
     script = rt_script()
@@ -459,6 +476,7 @@ def up(cfg: LabConfig, ami: AmiConfig, progress: Progress = print) -> dict[str, 
         progress("asterisk_conf changed: restarting Asterisk")
         stop_service(paths, "asterisk")
     result = {"asterisk": "Asterisk " + start_asterisk(cfg, paths, ami)}
+    result["prompts"] = make_prompts(paths)
     result["ami"] = f"{ami.host}:{ami.port} (user {ami.username}, FullyBooted)"
     result["redis"] = start_redis(cfg, paths)
     result["mosquitto"] = start_mosquitto(cfg, paths)
