@@ -90,3 +90,22 @@ async def register_seats(seats: list[int] | range, contact_port: int, workdir: P
     rc = await run.wait(timeout + 5)
     if rc != 0:
         raise RuntimeError(f"seat registration failed (sipp exit {rc}):\n{run.output()[-2000:]}")
+
+
+async def start_dtmf_caller(workdir: Path, caller: str, digits: list, *, dial: str = "12345", stay_ms: int = 10000,
+                            timeout_s: int = 120) -> SippRun:
+    """One citizen call that presses ``digits`` (``hotline.rtpcap.Digit``, times from the answer) over RFC 4733.
+
+    Writes the call's pcap (``caller_dtmf.pcap``) into a fresh folder under ``workdir`` and runs
+    ``lab/sipp/caller_dtmf.xml`` there (SIPp loads the pcap by a path relative to its folder).
+
+    Args:
+        stay_ms: how long the caller stays after the answer (``-d``): hang-up time.
+    """
+    from hotline.rtpcap import write_dtmf_pcap
+
+    folder = workdir / f"dtmf-{caller}-{free_port(kind=2)}"
+    folder.mkdir(parents=True)
+    write_dtmf_pcap(folder / "caller_dtmf.pcap", digits)
+    return await start_sipp("caller_dtmf", folder, keys={"caller": caller, "dial": dial}, duration_ms=stay_ms,
+                            timeout_s=timeout_s)
