@@ -16,6 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from hotline.errors import ConfigError
 from ivr.settings import IvrConfig
+from recording.settings import RecordingSettings
+from speech.settings import SpeechSettings
+from ticketing.settings import TicketingSettings
 
 
 class _Strict(BaseModel):
@@ -76,6 +79,9 @@ class Settings(_Strict):
     mqtt: MqttConfig = MqttConfig()
     event_log: EventLogConfig = EventLogConfig()
     ivr: IvrConfig = IvrConfig()
+    ticketing: TicketingSettings = TicketingSettings()
+    speech: SpeechSettings = SpeechSettings()
+    recording: RecordingSettings = RecordingSettings()
 
 
 def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:

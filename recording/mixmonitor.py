@@ -1,0 +1,342 @@
+"""The recorder component: MixMonitor on every answered call, started by hotline over AMI.
+
+Choice (verified on the lab's Asterisk 22.10): hotline starts the recording over AMI rather than
+in the dialplan, because hotline bridges callers and agents itself (IVR -> routing -> Originate
++ Bridge), so the dialplan never sees the moment a call is answered by an agent. The trigger is
+AMI ``BridgeEnter`` with ``BridgeNumChannels: 2``; the recorded leg is the caller's (see
+:mod:`recording.policy`). The same trigger covers app_queue and ``Dial()`` bridges.
+
+Why ``r()``/``t()`` and not ``D``: Asterisk 22's ``D`` option (interleaved stereo) must write a
+headerless ``.raw`` file (its own help says any other extension corrupts the file), and on the
+lab ``D`` with ``.sln16`` wrote twice the expected bytes. ``r(file)t(file)`` with an empty main
+file writes two mono WAV files, kept in step by MixMonitor's silence insertion, each with a
+real header at the format's rate (``wav`` 8 kHz, ``wav16`` 16 kHz, chosen from the channel's
+``CHANNEL(audionativeformat)``). hotline merges them into one stereo WAV (caller left, agent
+right) once both are closed, which is what :mod:`speech` decodes per channel.
+
+Closing: Asterisk sends ``MixMonitorStop`` only for an explicit stop; after a hangup it closes the
+files shortly after the ``Hangup`` event with no event at all. So after the recorded leg's
+``Hangup`` (or ``MixMonitorStop``) the collector looks at each file every ``close_poll_s`` until
+its size is stable and the WAV header accounts for every byte (:func:`recording.policy.wav_closed`),
+at most ``close_timeout_s``. Header-only and sub-second recordings are marked ``skipped`` in the
+catalog and not transcribed; a file that never closes is marked ``failed``; nothing raises out of
+the component.
+
+The AMI handler only runs the pure policy and queues commands; one runner task executes them in
+order (each AMI action with a timeout), and each pickup runs in its own task with its file I/O in
+threads, so the AMI pump is never held up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from recording import files
+from recording.errors import CatalogError, RecordingNotClosed, RecordingStartFailed
+from recording.policy import (
+    CollectRecording,
+    Command,
+    RecorderState,
+    Rules,
+    StartRecording,
+    forget_call,
+    handle,
+    mixmonitor_format,
+    wav_closed,
+)
+from recording.settings import RecordingSettings
+from speech.audio import RecordingTooShort, check_recording
+from speech.errors import SpeechError
+from speech.store import RedisJobQueue, enqueue_recording
+from telephony import events as ev
+from telephony.ami import AmiClient, AmiError
+from telephony.calls import CallEnded, CallEvent
+from telephony.frames import AmiMessage
+
+log = logging.getLogger("hotline.recording")
+
+
+@dataclass(frozen=True, slots=True)
+class ClosedRecording:
+    """What became of one recording once its leg ended.
+
+    Attributes:
+        linkedid: the call.
+        seq: its place in the call's linked set.
+        rel_path: ``YYYY/MM/DD/<linkedid>[-n].wav`` under ``host_dir``.
+        path: the stereo WAV on this host.
+        status: ``queued`` (sent to transcription), ``closed`` (kept, not transcribed),
+            ``skipped`` (header-only or too short) or ``failed`` (not recorded, never closed).
+        reason: why skipped or failed.
+        rate_hz / channels / duration_s / size_bytes: from the merged file's header.
+        job_id: the transcription job, when queued.
+    """
+
+    linkedid: str
+    seq: int
+    rel_path: str
+    path: str
+    status: str
+    reason: str | None = None
+    rate_hz: int | None = None
+    channels: int | None = None
+    duration_s: float | None = None
+    size_bytes: int | None = None
+    job_id: str | None = None
+
+
+class Recorder:
+    """Records every two-party bridge of a call; hands closed recordings to the catalog and ASR.
+
+    Args:
+        ami: the AMI client (subscribed here; actions need ``call``/``system`` write access).
+        settings: the ``recording:`` section.
+        catalog: where calls and recordings are recorded (``recording.catalog.Catalog``), or None.
+        jobs: the transcription job stream, or None to not transcribe.
+        clock: epoch seconds.
+    """
+
+    def __init__(
+        self,
+        ami: AmiClient,
+        settings: RecordingSettings,
+        *,
+        catalog: Any | None = None,
+        jobs: RedisJobQueue | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.ami = ami
+        self.settings = settings
+        self.catalog = catalog
+        self.jobs = jobs
+        self.clock = clock
+        self.rules = Rules(settings.enabled, settings.exclude_caller_prefixes, settings.tz)
+        self.state = RecorderState()
+        self.closed: list[ClosedRecording] = []
+        self._listeners: list[Callable[[ClosedRecording], None]] = []
+        self._commands: asyncio.Queue[Command] = asyncio.Queue()
+        self._runner: asyncio.Task[None] | None = None
+        self._collectors: set[asyncio.Task[None]] = set()
+        self._not_started: set[str] = set()  # uniqueids whose MixMonitor action failed
+        self._formats: dict[str, str] = {}  # stem -> "wav" | "wav16"
+        self.owned: list[Callable[[], Awaitable[None]]] = []  # closed on stop (see build_recorder)
+        ami.subscribe(self.on_ami)
+
+    # -------------------------------------------------------------- wiring
+    def on_closed(self, listener: Callable[[ClosedRecording], None]) -> None:
+        """Call ``listener`` with each :class:`ClosedRecording` (tests, metrics, the outbox)."""
+        self._listeners.append(listener)
+
+    def on_ami(self, msg: AmiMessage | None, event: ev.DomainEvent | None) -> None:
+        """AMI subscriber: run the pure policy, queue its commands (never blocks the pump)."""
+        if event is None:
+            return
+        self.state, commands = handle(self.state, event, self.rules)
+        for c in commands:
+            self._commands.put_nowait(c)
+
+    def on_call(self, event: CallEvent) -> None:
+        """Call tracker subscriber: forget a finished call's linked-set counter."""
+        if isinstance(event, CallEnded):
+            self.state = forget_call(self.state, event.linkedid)
+
+    async def start(self) -> None:
+        """Upgrade the catalog schema if configured, then start executing commands."""
+        if self.catalog is not None and self.settings.catalog.upgrade_on_start:
+            await self.catalog.upgrade()
+        if self._runner is None:
+            self._runner = asyncio.create_task(self._run(), name="recorder")
+
+    async def stop(self) -> None:
+        """Stop taking commands; let running pickups finish (bounded by ``close_timeout_s``)."""
+        if self._runner is not None:
+            self._runner.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._runner
+            self._runner = None
+        if self._collectors:
+            _done, pending = await asyncio.wait(self._collectors, timeout=self.settings.close_timeout_s + 5)
+            for t in pending:
+                t.cancel()
+        for close in self.owned:
+            with contextlib.suppress(Exception):
+                await close()
+
+    # -------------------------------------------------------------- commands
+    async def _run(self) -> None:
+        while True:
+            cmd = await self._commands.get()
+            try:
+                if isinstance(cmd, StartRecording):
+                    await self._start_recording(cmd)
+                else:
+                    task = asyncio.create_task(self._collect(cmd), name=f"collect {cmd.stem}")
+                    self._collectors.add(task)
+                    task.add_done_callback(self._collectors.discard)
+            except Exception:  # the component's one broad except: log with the linkedid, carry on
+                log.exception("recording command %r failed (linkedid=%s)", cmd, cmd.linkedid)
+
+    def _leg_paths(self, stem: str, fmt: str) -> tuple[Path, Path]:
+        base = self.settings.host_dir
+        return base / f"{stem}.caller.{fmt}", base / f"{stem}.agent.{fmt}"
+
+    async def _start_recording(self, cmd: StartRecording) -> None:
+        """Getvar the native format, then MixMonitor ``r(<stem>.caller.fmt)t(<stem>.agent.fmt)``.
+
+        Raises:
+            nothing: a failure is logged as :class:`RecordingStartFailed` and the pickup marks
+            the recording ``failed``.
+        """
+        timeout = self.settings.action_timeout_s
+        fmt = "wav"
+        try:
+            resp = await self.ami.action("Getvar", {"Channel": cmd.channel, "Variable": "CHANNEL(audionativeformat)"},
+                                         timeout=timeout)
+            if resp.ok:
+                fmt = mixmonitor_format(resp.response.text("Value"))
+            opts = f"r({cmd.stem}.caller.{fmt})t({cmd.stem}.agent.{fmt})"
+            await self.ami.action("MixMonitor", {"Channel": cmd.channel, "File": "", "Options": opts},
+                                  timeout=timeout, check=True)
+        except AmiError as exc:
+            self._not_started.add(cmd.uniqueid)
+            log.error("%s", RecordingStartFailed(cmd.linkedid, cmd.uniqueid, str(exc)))
+            return
+        self._formats[cmd.stem] = fmt
+        log.info("recording call %s leg %s -> %s.wav (%s)", cmd.linkedid, cmd.uniqueid, cmd.stem, fmt)
+        if self.catalog is not None:
+            try:
+                await self.catalog.call_started(cmd.linkedid, cmd.started_at,
+                                                self.state.caller_num.get(cmd.uniqueid))
+                await self.catalog.recording_started(cmd.linkedid, cmd.seq, f"{cmd.stem}.wav",
+                                                     str(self.settings.host_dir / f"{cmd.stem}.wav"),
+                                                     cmd.uniqueid, cmd.started_at)
+            except CatalogError as exc:
+                log.error("catalog: %s (linkedid=%s)", exc, cmd.linkedid)
+
+    async def _wait_closed(self, path: Path) -> bool:
+        """Poll until MixMonitor closed ``path`` (True) or it is missing for good (False).
+
+        Raises:
+            RecordingNotClosed: still growing after ``close_timeout_s``.
+        """
+        s = self.settings
+        deadline = time.monotonic() + s.close_timeout_s
+        missing_since: float | None = None
+        prev: int | None = None
+        while True:
+            p = await asyncio.to_thread(files.probe, path)
+            now = time.monotonic()
+            if p.size_bytes < 0:
+                missing_since = missing_since or now
+                if now - missing_since >= min(2.0, s.close_timeout_s):
+                    return False
+            elif wav_closed(p.size_bytes, prev, p.data_bytes):
+                return True
+            prev = p.size_bytes if p.size_bytes >= 0 else None
+            if now >= deadline:
+                raise RecordingNotClosed(str(path), s.close_timeout_s)
+            await asyncio.sleep(s.close_poll_s)  # no event exists for "file closed" (see module doc)
+
+    async def _collect(self, cmd: CollectRecording) -> None:
+        s = self.settings
+        rel = f"{cmd.stem}.wav"
+        out = s.host_dir / rel
+        fmt = self._formats.pop(cmd.stem, "wav")
+        if cmd.uniqueid in self._not_started:
+            self._not_started.discard(cmd.uniqueid)
+            await self._finish(cmd, ClosedRecording(cmd.linkedid, cmd.seq, rel, str(out), "failed",
+                                                    "MixMonitor not started"))
+            return
+        caller, agent = self._leg_paths(cmd.stem, fmt)
+        try:
+            present = [await self._wait_closed(caller), await self._wait_closed(agent)]
+        except RecordingNotClosed as exc:
+            log.error("%s (linkedid=%s)", exc, cmd.linkedid)
+            await self._finish(cmd, ClosedRecording(cmd.linkedid, cmd.seq, rel, str(out), "failed", "not closed"))
+            return
+        if not any(present):
+            await self._finish(cmd, ClosedRecording(cmd.linkedid, cmd.seq, rel, str(out), "skipped", "empty"))
+            return
+        try:
+            merged = await asyncio.to_thread(files.merge_legs, caller, agent, out,
+                                             16000 if fmt == "wav16" else 8000)
+            if not s.keep_legs:
+                await asyncio.to_thread(files.delete, s.host_dir, [
+                    p.relative_to(s.host_dir).as_posix() for p in (caller, agent)])
+            checked = await asyncio.to_thread(check_recording, out, s.min_duration_s)
+        except (OSError, ValueError, SpeechError) as exc:
+            log.error("recording %s (linkedid=%s) unusable: %s", rel, cmd.linkedid, exc)
+            await self._finish(cmd, ClosedRecording(cmd.linkedid, cmd.seq, rel, str(out), "failed", str(exc)))
+            return
+        if isinstance(checked, RecordingTooShort):
+            await self._finish(cmd, ClosedRecording(
+                cmd.linkedid, cmd.seq, rel, str(out), "skipped", checked.reason, merged.rate_hz, 2,
+                checked.duration_s, merged.size_bytes))
+            return
+        status, job_id, reason = "closed", None, None
+        if s.transcribe and self.jobs is not None:
+            job_path = str((s.job_dir or s.host_dir) / rel)
+            try:
+                job = await enqueue_recording(self.jobs, job_path, cmd.linkedid, self.clock())
+                status, job_id = "queued", job.job_id
+            except SpeechError as exc:
+                reason = f"not queued for transcription: {exc}"
+                log.error("recording %s (linkedid=%s) %s", rel, cmd.linkedid, reason)
+        await self._finish(cmd, ClosedRecording(
+            cmd.linkedid, cmd.seq, rel, str(out), status, reason, checked.rate_hz, checked.channels,
+            checked.duration_s, merged.size_bytes, job_id))
+
+    async def _finish(self, cmd: CollectRecording, rec: ClosedRecording) -> None:
+        log.info("recording %s (linkedid=%s): %s%s", rec.rel_path, rec.linkedid, rec.status,
+                 f" ({rec.reason})" if rec.reason else "")
+        if self.catalog is not None:
+            try:
+                await self.catalog.recording_closed(
+                    rec.rel_path, status=rec.status, closed_at=self.clock(), rate_hz=rec.rate_hz,
+                    channels=rec.channels, duration_s=rec.duration_s, size_bytes=rec.size_bytes,
+                    skip_reason=rec.reason, job_id=rec.job_id)
+                await self.catalog.call_ended(rec.linkedid, cmd.ended_at)
+            except CatalogError as exc:
+                log.error("catalog: %s (linkedid=%s)", exc, rec.linkedid)
+        self.closed.append(rec)
+        if len(self.closed) > 1000:
+            del self.closed[:500]
+        for listener in self._listeners:
+            try:
+                listener(rec)
+            except Exception:
+                log.exception("recording listener failed (linkedid=%s)", rec.linkedid)
+
+
+def build_recorder(settings: Any, ami: AmiClient, calls: Any | None = None) -> Recorder:
+    """The recorder as the composition root wires it (``hotline/service.py``).
+
+    Builds the catalog (``settings.recording.catalog.url``) and the transcription job stream
+    (``settings.redis.url``, ``settings.speech.stream``/``group``); the recorder closes both on stop.
+
+    Args:
+        settings: the whole :class:`hotline.config.Settings` tree.
+        ami: the service's AMI client.
+        calls: the call tracker, whose ``CallEnded`` lets the recorder forget finished calls.
+    """
+    from recording.catalog import Catalog
+    from speech.store import connect
+
+    rec = settings.recording
+    catalog = Catalog(rec.catalog.url, timeout_s=rec.catalog.timeout_s)
+    jobs = None
+    if rec.transcribe:
+        speech = settings.speech
+        jobs = RedisJobQueue(connect(settings.redis.url), speech.stream, speech.group)
+    recorder = Recorder(ami, rec, catalog=catalog, jobs=jobs)
+    recorder.owned = [catalog.close] + ([jobs.redis.aclose] if jobs is not None else [])
+    if calls is not None:
+        calls.subscribe(recorder.on_call)
+    return recorder
