@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from hotline.config import Settings, load_settings
 from hotline.errors import HotlineError
 from ivr.cli import add_parser as add_ivr_parser
+from queues.cli import add_agent_commands
 
 
 def _cmd_lab(args: argparse.Namespace, settings: Settings) -> int:
@@ -109,6 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seats", type=int, default=20, help="agent seats to register")
     demo.set_defaults(func=_cmd_demo)
     add_ivr_parser(sub)  # hotline ivr prompts|check|announce
+    add_agent_commands(sub)  # hotline agent login|logout|ready|pause|status
     return p
 
 

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from hotline.errors import ConfigError
 from ivr.settings import IvrConfig
+from queues.config import RoutingSettings
 from recording.settings import RecordingSettings
 from speech.settings import SpeechSettings
 from ticketing.settings import TicketingSettings
@@ -82,6 +83,7 @@ class Settings(_Strict):
     ticketing: TicketingSettings = TicketingSettings()
     speech: SpeechSettings = SpeechSettings()
     recording: RecordingSettings = RecordingSettings()
+    routing: RoutingSettings = RoutingSettings()
 
 
 def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:

@@ -18,6 +18,7 @@ from typing import Protocol
 from hotline.config import Settings
 from ivr.agi import RecordingHandOver
 from ivr.plugin import build_ivr
+from queues.component import Routing
 from queues.handover import HandOver
 from telephony.ami import AmiClient
 from telephony.calls import CallEnded, CallEvent, CallStarted
@@ -76,7 +77,12 @@ class Service:
         self.components: list[Component] = []
         # IVR over AsyncAGI on 12345 (ivr/agi.py), menu from settings.ivr.menu_path, reloaded on change
         self.handovers = RecordingHandOver()
-        self.ivr = build_ivr(settings, self.ami, hand_over or self.handovers) if settings.ivr.enabled else None
+        # skill-based routing (queues/component.py), started before the IVR that hands callers to it
+        self.routing = Routing.from_settings(settings, self.ami, self.calls) if settings.routing.enabled else None
+        if self.routing is not None:
+            self.components.append(self.routing)
+        hand_over = hand_over or (self.routing.enqueue if self.routing is not None else self.handovers)
+        self.ivr = build_ivr(settings, self.ami, hand_over) if settings.ivr.enabled else None
         if self.ivr is not None:
             self.components.append(self.ivr)
 

@@ -39,6 +39,7 @@ class RoutingSettings(_Strict):
     """``Settings.routing``: how the routing component reaches agents, Redis and its event log.
 
     Attributes:
+        enabled: build the routing component in ``hotline run`` (the IVR then hands callers to it).
         agents_file: the agents/queues YAML file (:class:`AgentsFile`).
         endpoint: how an agent id becomes the dialled channel (``{agent}`` is replaced).
         bridge_options: options of the ``Bridge()`` the answered agent leg runs; ``x`` hangs the
@@ -52,6 +53,7 @@ class RoutingSettings(_Strict):
         order: tie-break between equally proficient agents.
     """
 
+    enabled: bool = True
     agents_file: Path = EXAMPLE_AGENTS
     endpoint: str = "PJSIP/{agent}"
     bridge_options: str = "x"
