@@ -22,6 +22,8 @@ from hotline.config import Settings, load_settings
 from hotline.errors import HotlineError
 from ivr.cli import add_parser as add_ivr_parser
 from queues.cli import add_agent_commands
+from recording.cli import add_parser as add_recording_parser
+from ticketing.cli import add_outbox_parser
 
 
 def _cmd_lab(args: argparse.Namespace, settings: Settings) -> int:
@@ -111,6 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=_cmd_demo)
     add_ivr_parser(sub)  # hotline ivr prompts|check|announce
     add_agent_commands(sub)  # hotline agent login|logout|ready|pause|status
+    add_recording_parser(sub)  # hotline speech worker|install-model|transcribe, recordings usage|purge, catalog
+    add_outbox_parser(sub)  # hotline outbox status|list|dead|replay ID|replay-all
     return p
 
 

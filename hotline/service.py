@@ -20,10 +20,12 @@ from ivr.agi import RecordingHandOver
 from ivr.plugin import build_ivr
 from queues.component import Routing
 from queues.handover import HandOver
+from recording.mixmonitor import build_recorder
 from telephony.ami import AmiClient
 from telephony.calls import CallEnded, CallEvent, CallStarted
 from telephony.eventlog import EventLogWriter
 from telephony.tracker import CallTracker
+from ticketing.component import components_for as ticketing_components
 
 log = logging.getLogger("hotline.service")
 
@@ -85,6 +87,12 @@ class Service:
         self.ivr = build_ivr(settings, self.ami, hand_over) if settings.ivr.enabled else None
         if self.ivr is not None:
             self.components.append(self.ivr)
+        # MixMonitor on every answered call, catalog, transcription jobs (recording/mixmonitor.py)
+        self.recorder = build_recorder(settings, self.ami, self.calls) if settings.recording.enabled else None
+        if self.recorder is not None:
+            self.components.append(self.recorder)
+        # work orders, durable outbox (RT, webhook, MQTT bus), SLA cards (ticketing/component.py)
+        self.components.extend(ticketing_components(settings, self.calls))
 
     async def start(self, connect_timeout_s: float = 15.0) -> None:
         """Start the AMI connection and every component.

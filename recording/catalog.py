@@ -242,7 +242,18 @@ def upgrade_sync(url: str, revision: str = "head") -> None:
     except CatalogError:
         raise
     except Exception as exc:  # alembic and drivers raise many kinds; report them as one
+        # two processes upgrading at once (service + worker starting together): the loser's DDL
+        # fails on tables the winner created; the schema is still up to date.
+        if revision == "head" and current_revision_sync(url) == head_revision():
+            return
         raise MigrationFailed(f"alembic upgrade {revision} on {_redact(url)} failed: {exc}") from exc
+
+
+def head_revision() -> str | None:
+    """The newest migration's revision id (``recording/migrations/versions``)."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory(str(Path(__file__).with_name("migrations"))).get_current_head()
 
 
 def current_revision_sync(url: str) -> str | None:

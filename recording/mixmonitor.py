@@ -148,9 +148,12 @@ class Recorder:
             self.state = forget_call(self.state, event.linkedid)
 
     async def start(self) -> None:
-        """Upgrade the catalog schema if configured, then start executing commands."""
+        """Upgrade the catalog schema if configured (a failure is logged), then start executing commands."""
         if self.catalog is not None and self.settings.catalog.upgrade_on_start:
-            await self.catalog.upgrade()
+            try:
+                await self.catalog.upgrade()
+            except CatalogError as exc:  # record anyway; catalog writes are logged as they fail
+                log.error("catalog not upgraded, recordings are still made: %s", exc)
         if self._runner is None:
             self._runner = asyncio.create_task(self._run(), name="recorder")
 
