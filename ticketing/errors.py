@@ -133,3 +133,46 @@ class SignatureExpired(SignatureError):
             f"signature timestamp {timestamp} is {now - timestamp:+.0f}s from now "
             f"(tolerance {tolerance_s:.0f}s)"
         )
+
+
+class OutboxUnavailable(TicketingError, ConnectionError):
+    """Redis (the outbox's store) failed or did not answer in time; the caller retries.
+
+    Attributes:
+        operation: the Redis command, e.g. ``"XADD"``.
+    """
+
+    retryable = True
+
+    def __init__(self, operation: str, reason: str) -> None:
+        self.operation = operation
+        super().__init__(f"outbox store unavailable during {operation}: {reason}")
+
+
+class DeadEntryNotFound(TicketingError, LookupError):
+    """``replay`` was given an id that is not in the sink's dead-letter stream.
+
+    Attributes:
+        sink: the sink name.
+        entry_id: the dead-letter entry id asked for.
+    """
+
+    def __init__(self, sink: str, entry_id: str) -> None:
+        self.sink = sink
+        self.entry_id = entry_id
+        super().__init__(f"no dead-letter entry {entry_id} for sink {sink!r}")
+
+
+class BusUnavailable(TicketingError, ConnectionError):
+    """The MQTT broker is not connected, or did not acknowledge (PUBACK) in time: retry later.
+
+    Attributes:
+        broker: ``host:port``.
+    """
+
+    retryable = True
+    status = None  # no HTTP status: an outage (see :func:`ticketing.delivery.is_outage`)
+
+    def __init__(self, broker: str, reason: str) -> None:
+        self.broker = broker
+        super().__init__(f"MQTT broker {broker} unavailable: {reason}")
