@@ -1,0 +1,97 @@
+"""AGI replies -> interpreter results, interpreter commands -> AGI lines (no I/O)."""
+
+from __future__ import annotations
+
+import pytest
+
+from ivr.agiwire import AgiArgumentError, AgiReply, format_command, parse_reply, quote_arg, to_result
+from ivr.interpreter import (
+    CallerHungUp,
+    CommandFailed,
+    DigitsReceived,
+    GetDigits,
+    Hangup,
+    PlaybackFinished,
+    PlayPrompt,
+    SayDigits,
+    SetVariable,
+    Timeout,
+)
+
+PLAY = PlayPrompt("hotline/zh/main_menu", "0123456789*#")
+GET = GetDigits("hotline/zh/wo_enter_number", 10000, 20)
+SAY = SayDigits("20251009")
+SET = SetVariable("HOTLINE_LANGUAGE", "yue")
+
+
+@pytest.mark.parametrize(
+    ("text", "reply"),
+    [
+        ("200 result=49 endpos=12345\n", AgiReply(200, "49", "endpos=12345")),
+        ("200 result= (timeout)", AgiReply(200, "", "(timeout)")),
+        ("200 result=12 (timeout)", AgiReply(200, "12", "(timeout)")),
+        ("200 result=-1 endpos=0", AgiReply(200, "-1", "endpos=0")),
+        ("100 result=0 Trying...", AgiReply(100, "0", "Trying...")),
+        ("510 Invalid or unknown command", AgiReply(510, None, "Invalid or unknown command")),
+        ("511 Command Not Permitted on a dead channel or intercept routine",
+         AgiReply(511, None, "Command Not Permitted on a dead channel or intercept routine")),
+        ("520-Invalid command syntax.  Proper usage follows:\nUsage: ...\n520 End of proper usage.",
+         AgiReply(520, None, "Invalid command syntax.  Proper usage follows:\nUsage: ...\n520 End of proper usage.")),
+        ("garbage", AgiReply(0, None, "garbage")),
+        ("", AgiReply(0, None, "")),
+    ],
+)
+def test_given_agi_reply_text_when_parsed_then_code_value_and_data(text: str, reply: AgiReply) -> None:
+    assert parse_reply(text) == reply
+
+
+@pytest.mark.parametrize(
+    ("command", "text", "result"),
+    [
+        (PLAY, "200 result=0 endpos=8000", PlaybackFinished(None)),
+        (PLAY, "200 result=49 endpos=1200", PlaybackFinished("1")),
+        (PLAY, "200 result=35 endpos=1200", PlaybackFinished("#")),
+        (PLAY, "200 result=-1 endpos=0", CallerHungUp()),
+        (SAY, "200 result=0", PlaybackFinished(None)),
+        (GET, "200 result=20251009", DigitsReceived("20251009")),
+        (GET, "200 result=12 (timeout)", DigitsReceived("12")),
+        (GET, "200 result= (timeout)", Timeout()),
+        (GET, "200 result=", Timeout()),
+        (GET, "200 result=*9#x", DigitsReceived("*9#x")),  # garbage keys: the interpreter re-prompts
+        (GET, "200 result=-1", CallerHungUp()),
+        (SET, "200 result=1", PlaybackFinished(None)),
+        (PLAY, "510 Invalid or unknown command", CommandFailed(510, "Invalid or unknown command")),
+        (PLAY, "511 Command Not Permitted on a dead channel", CommandFailed(511, "Command Not Permitted on a dead "
+                                                                             "channel")),
+        (PLAY, "200 result=abc", CommandFailed(200, "unexpected reply 'abc'")),
+        (PLAY, "garbage", CommandFailed(0, "garbage")),
+    ],
+)
+def test_given_reply_to_command_when_mapped_then_interpreter_result(command, text: str, result) -> None:
+    assert to_result(command, parse_reply(text)) == result
+
+
+def test_given_provisional_100_when_mapped_then_none_keep_waiting() -> None:
+    assert to_result(PLAY, parse_reply("100 result=0 Trying...")) is None
+
+
+@pytest.mark.parametrize(
+    ("command", "line"),
+    [
+        (PLAY, 'STREAM FILE hotline/zh/main_menu "0123456789*#"'),
+        (PlayPrompt("hotline/zh/welcome"), 'STREAM FILE hotline/zh/welcome ""'),
+        (GET, "GET DATA hotline/zh/wo_enter_number 10000 20"),
+        (SAY, 'SAY DIGITS 20251009 ""'),
+        (SayDigits("WO-12 3"), 'SAY DIGITS 123 ""'),
+        (SET, "SET VARIABLE HOTLINE_LANGUAGE yue"),
+        (SetVariable("NOTE", 'say "hi" \\ 你好'), 'SET VARIABLE NOTE "say \\"hi\\" \\\\ 你好"'),
+        (Hangup(16), "EXEC Hangup 16"),
+    ],
+)
+def test_given_command_when_formatted_then_agi_line(command, line: str) -> None:
+    assert format_command(command) == line
+
+
+def test_given_value_with_newline_when_quoted_then_refused() -> None:
+    with pytest.raises(AgiArgumentError):
+        quote_arg("a\r\nHANGUP")
