@@ -94,7 +94,7 @@ def parse_recording_path(rel_path: str) -> RecordingName | None:
         day = date(int(y), int(mo), int(d))
     except ValueError:
         return None
-    for suffix in (".caller.wav", ".agent.wav", ".wav"):
+    for suffix in (".caller.wav16", ".agent.wav16", ".caller.wav", ".agent.wav", ".wav"):
         if name.endswith(suffix):
             stem = name[: -len(suffix)]
             break
