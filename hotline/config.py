@@ -20,6 +20,7 @@ from queues.config import RoutingSettings
 from recording.settings import RecordingSettings
 from speech.settings import SpeechSettings
 from ticketing.settings import TicketingSettings
+from web.config import WebConfig
 
 
 class _Strict(BaseModel):
@@ -84,6 +85,7 @@ class Settings(_Strict):
     speech: SpeechSettings = SpeechSettings()
     recording: RecordingSettings = RecordingSettings()
     routing: RoutingSettings = RoutingSettings()
+    web: WebConfig = WebConfig()
 
 
 def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
