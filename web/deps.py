@@ -1,0 +1,55 @@
+"""What the web app is built from: one record of collaborators, injected by the composition root."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+from telephony.ami import AmiClient
+from telephony.calls import CallModel
+from web.audit import AuditLog
+from web.auth import Authenticator
+from web.config import WebConfig
+from web.hub import WallboardHub
+from web.providers import (
+    AnnouncementsProvider,
+    CallbacksProvider,
+    Floor,
+    OpsGauges,
+    RemindersProvider,
+    WorkOrderSlaProvider,
+)
+
+
+@dataclass
+class WebDeps:
+    """Collaborators of the web app.
+
+    Attributes:
+        floor: agents, queues, waiting calls and statistics.
+        ami: the AMI client (listen/whisper/barge, ``/metrics``); None = those answer 503.
+        calls: the live call model (``CallTracker.model``); None = ``/api/calls`` is empty.
+        callbacks / reminders / announcements / sla: optional providers (503 ``not-configured``).
+        gauges: extra numbers for ``/metrics`` (outbox, transcription, workers).
+        clock: epoch-seconds clock.
+    """
+
+    config: WebConfig
+    floor: Floor
+    audit: AuditLog
+    auth: Authenticator
+    ami: AmiClient | None = None
+    calls: CallModel | None = None
+    callbacks: CallbacksProvider | None = None
+    reminders: RemindersProvider | None = None
+    announcements: AnnouncementsProvider | None = None
+    sla: WorkOrderSlaProvider | None = None
+    gauges: Sequence[OpsGauges] = field(default_factory=tuple)
+    clock: Callable[[], float] = time.time
+
+
+DEPS = web.AppKey("hotline_web_deps", WebDeps)
+HUB = web.AppKey("hotline_wallboard_hub", WallboardHub)
