@@ -64,8 +64,9 @@ def _cmd_ami(args: argparse.Namespace, settings: Settings) -> int:
 
 def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from hotline.service import Service
+    from web.logfmt import configure_logging
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(settings.web.log_format)  # JSON lines, phone numbers masked
     asyncio.run(Service(settings).run_until_signalled())
     return 0
 
@@ -115,6 +116,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_agent_commands(sub)  # hotline agent login|logout|ready|pause|status
     add_recording_parser(sub)  # hotline speech worker|install-model|transcribe, recordings usage|purge, catalog
     add_outbox_parser(sub)  # hotline outbox status|list|dead|replay ID|replay-all
+    from web.cli import register as register_web
+
+    register_web(sub)  # hotline user add|list, hotline check
     return p
 
 

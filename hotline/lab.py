@@ -45,6 +45,7 @@ HOST_PACKAGES: dict[str, str] = {
     "mosquitto": "mosquitto",
     "espeak-ng": "espeak-ng",
     "sox": "sox",
+    "chromium": "chromium",  # the wallboard browser test (Playwright drives /usr/bin/chromium)
 }
 CHROOT_PACKAGES: tuple[str, ...] = (
     "asterisk",

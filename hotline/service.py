@@ -93,6 +93,11 @@ class Service:
             self.components.append(self.recorder)
         # work orders, durable outbox (RT, webhook, MQTT bus), SLA cards (ticketing/component.py)
         self.components.extend(ticketing_components(settings, self.calls))
+        # HTTP API, wallboard, supervisor console, /metrics on settings.web.host:port (web/component.py)
+        if settings.web.enabled:
+            from web.component import build_web
+
+            self.components.append(build_web(settings, self.ami, self.calls, self.routing))
 
     async def start(self, connect_timeout_s: float = 15.0) -> None:
         """Start the AMI connection and every component.

@@ -46,7 +46,7 @@ async def probe_ami(settings: Settings, timeout_s: float) -> Probe:
     try:
         await client.start()
         await client.wait_connected(timeout=timeout_s, fail_fast=True)
-        return Probe("ami", True, f"{where} {client.version or 'Asterisk'} (login as {cfg.username})")
+        return Probe("ami", True, f"{where} AMI {client.version or '?'} (login as {cfg.username})")
     except AmiError as exc:
         return Probe("ami", False, f"{where}: {exc} -- check ami.host/port/username/secret and manager.conf")
     finally:
