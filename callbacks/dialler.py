@@ -1,0 +1,548 @@
+"""The outbound dialler component: reminder, satisfaction, deadline and keep-my-place calls over AMI.
+
+One task (``callbacks-dialler``) does everything, in order: it wakes at the earliest due job (or
+every ``tick_s``, so jobs added by the CLI straight into Redis are seen), when an AMI event it
+cares about arrives, or when :meth:`Dialler.wake` is called. It never sleeps per job. The AMI
+pump handler only filters events into the task's inbox (no Redis or AMI awaits on the pump).
+
+Per attempt (see :mod:`callbacks.model` for the id scheme):
+
+* ``Originate`` ``Channel: PJSIP/<number>@<trunk>``, ``Context: hotline-reminder``, ``Exten: s``
+  (``hotline-hold`` for a keep-my-place callback), ``Timeout`` = ring timeout,
+  ``Account`` = attempt id, ``Async: true``, channel variables ``HL_*`` (prompts, Say items,
+  survey), with a timeout on the action itself (``action_timeout_s``);
+* ``OriginateResponse`` (correlated by ``ActionID``, never by its ``<null>`` Uniqueid): Reason 4
+  -> IN_CALL, keyed by its uniqueid from then on; 0/1/3/5/8 -> the retry policy, a generic 0/1
+  refined by the ``DialEnd`` / ``Hangup`` seen before it for the attempt's AccountCode (Asterisk 22
+  reports a SIP 486 as Reason 0: :func:`callbacks.policy.outcome_for_response`);
+* ``UserEvent(HotlineReminder)`` from the dialplan, correlated by its ``Attempt`` header:
+  ``rated`` (key 1-3) / ``no_rating`` (survey) / ``played`` (message done);
+* ``Hangup`` of the answered uniqueid before that: a reminder counts as delivered (answered), a
+  survey as NO_INPUT;
+* AMI lost: DIALING / IN_CALL jobs become UNKNOWN; on reconnect ``CoreShowChannels`` is searched
+  for the attempt's ``AccountCode`` (the unknown rule in :mod:`callbacks.policy`).
+
+Results: a satisfaction rating (or ``no_answer`` after the last attempt) goes to the work order as
+a ``work_order.updated`` outbox event (``event_id`` ``work_order.updated:satisfaction:<job id>``,
+payload ``work_order_id``, ``satisfaction``, ``note``) through the injected ``publish`` callable,
+and to the per-department counters in Redis. The job records ``meta.reported`` after the
+publish succeeded; unreported results are re-published at start (the event id makes it
+idempotent at the sink).
+
+Keep-my-place callbacks: open requests that reached the front (``keepplace.due_requests`` against
+the injected ``waiting_calls`` of the routing component) become ``cb-<request>`` jobs. When the
+citizen answers (their channel is parked on MOH in ``hotline-hold``), the injected ``connect``
+callable hands them to an agent (the routing component's ``enqueue`` with a top priority, or a
+direct agent Originate: :func:`direct_agent_connect`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from callbacks import policy as pol
+from callbacks.errors import JobClosed, StoreUnavailable
+from callbacks.keepplace import CallbackRequest, RequestStatus, due_requests, mark_calling
+from callbacks.keepplace import close as close_request
+from callbacks.model import NO_RATING, RATINGS, Job, JobKind, JobStatus, Message, Outcome
+from callbacks.policy import SchedulePolicy
+from callbacks.settings import CallbacksSettings
+from callbacks.store import CallbackStore
+from queues.model import WaitingCall
+from telephony import events as ev
+from telephony.ami import AmiClient, AmiError
+from telephony.frames import AmiMessage
+from ticketing.connector import WORK_ORDER_UPDATED, OutboxEvent
+
+log = logging.getLogger("hotline.callbacks")
+
+Publish = Callable[[OutboxEvent], Awaitable[Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class Answered:
+    """A callback's citizen answered: their channel (parked on MOH in ``hotline-hold``)."""
+
+    job: Job
+    request: CallbackRequest
+    uniqueid: str
+    channel: str  # for Bridge()/Redirect only, never a key
+
+
+Connect = Callable[[Answered], Awaitable[None]]
+
+
+class Dialler:
+    """The outbound dialler (a service component: ``start`` / ``stop``).
+
+    Args:
+        ami: the service's AMI client (subscribed in the constructor).
+        store: jobs and requests in Redis.
+        settings: the ``callbacks:`` section.
+        clock: epoch-seconds clock (tests inject a controllable one).
+        publish: where work-order updates go (the ticketing outbox's enqueue); None: not reported.
+        waiting_calls: the routing component's waiting calls (keep-my-place order); None: no routing.
+        connect: hands an answered callback citizen to an agent; None: callbacks are not executed.
+    """
+
+    def __init__(self, ami: AmiClient, store: CallbackStore, settings: CallbacksSettings, *,
+                 clock: Callable[[], float] = time.time, publish: Publish | None = None,
+                 waiting_calls: Callable[[], Sequence[WaitingCall]] | None = None,
+                 connect: Connect | None = None) -> None:
+        self.ami = ami
+        self.store = store
+        self.settings = settings
+        self.policy: SchedulePolicy = settings.policy()
+        self.clock = clock
+        self.publish = publish
+        self.waiting_calls = waiting_calls
+        self.connect = connect
+        self.flight: dict[str, Job] = {}  # job_id -> in-flight job (DIALING, IN_CALL, UNKNOWN)
+        self._by_action: dict[str, str] = {}
+        self._by_attempt: dict[str, str] = {}
+        self._by_uniqueid: dict[str, str] = {}
+        self._evidence: dict[str, list[Any]] = {}  # attempt id -> [DialEnd DialStatus, Hangup Cause]
+        self._inbox: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._need_resolve = False
+        self.originates = 0  # Originate actions sent (tests, metrics)
+        ami.subscribe(self._on_ami)
+
+    # ------------------------------------------------------------------ lifecycle
+    async def start(self) -> None:
+        """Load in-flight jobs left by a previous run (they become UNKNOWN), re-publish unreported
+        results, start the task."""
+        if self._task is not None:
+            return
+        for job in await self.store.open_jobs():
+            if job.status.in_flight:
+                lost = pol.connection_lost(job)
+                await self.store.save_job(lost)
+                self._track(lost)
+                self._need_resolve = True
+        for job in await self.store.all_jobs():
+            if job.kind is JobKind.SATISFACTION and job.status in (JobStatus.DONE, JobStatus.FAILED) \
+                    and not job.meta.get("reported"):
+                await self._report(job)
+        self._task = asyncio.create_task(self._run(), name="callbacks-dialler")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+            self._task = None
+
+    def wake(self) -> None:
+        """Run a tick now (new job, clock moved in a test)."""
+        self._wake.set()
+
+    # ------------------------------------------------------------------ API used by CLI / web / hooks
+    async def add(self, job: Job) -> tuple[Job, bool]:
+        """Schedule and store a job (idempotent on ``job_id``). Returns ``(stored, created)``."""
+        job = pol.schedule(job, self.policy, self.clock())
+        stored, created = await self.store.add_job(job)
+        self.wake()
+        return stored, created
+
+    async def cancel(self, job_id: str, reason: str = "cancelled") -> Job:
+        """Raises UnknownJob, JobClosed."""
+        return await cancel_job(self.store, job_id, self.clock(), reason)
+
+    async def reschedule(self, job_id: str, at: float) -> Job:
+        """Raises UnknownJob, JobClosed."""
+        job = await reschedule_job(self.store, self.policy, job_id, at, self.clock())
+        self.wake()
+        return job
+
+    async def on_work_order_closed(self, work_order_id: str, caller_number: str, department: str,
+                                   linkedid: str = "") -> tuple[Job, bool]:
+        """A work order was closed: schedule the satisfaction follow-up call (idempotent per work order)."""
+        now = self.clock()
+        p = self.settings.prompts
+        job = Job(job_id=f"sat-{work_order_id}", kind=JobKind.SATISFACTION, number=caller_number,
+                  created_at=now, not_before_at=now, trunk=self.settings.trunk,
+                  message=Message(prompts=p.satisfaction_intro, survey_prompt=p.satisfaction_question,
+                                  closing=p.goodbye),
+                  meta={"work_order_id": work_order_id, "department": department,
+                        "linkedid": linkedid or work_order_id})
+        return await self.add(job)
+
+    async def on_sla_card(self, event: OutboxEvent) -> None:
+        """Hook for the SLA monitor (``work_order.card`` events): call the department's contact.
+
+        Yellow cards ring inside the calling windows; red cards are urgent (holidays too). A department
+        without a contact in ``callbacks.department_contacts`` is logged and skipped.
+        """
+        data = event.payload
+        card = str(data.get("card", ""))
+        wo = str(data.get("work_order_id") or event.linkedid)
+        dep = str(data.get("queue", ""))
+        number = self.settings.department_contacts.get(dep)
+        if card not in ("yellow", "red") or number is None:
+            log.info("SLA card %s for %s (department %r): no reminder call", card, wo, dep)
+            return
+        now = self.clock()
+        p = self.settings.prompts
+        due_at = _iso_epoch(str(data.get("due", ""))) if data.get("due") else None
+        digits = "".join(ch for ch in wo if ch.isdigit())[-8:]
+        job = Job(job_id=f"due-{wo}-{card}", kind=JobKind.DEADLINE, number=number, created_at=now,
+                  not_before_at=now, urgent=card == "red", trunk=self.settings.trunk,
+                  message=Message(prompts=p.deadline_red if card == "red" else p.deadline_yellow,
+                                  say_digits=digits, say_time_at=due_at, closing=p.goodbye),
+                  meta={"work_order_id": wo, "department": dep, "card": card})
+        await self.add(job)
+
+    # ------------------------------------------------------------------ AMI side (pump: filter only)
+    def _on_ami(self, msg: AmiMessage | None, event: ev.DomainEvent | None) -> None:
+        if isinstance(event, ev.OriginateResponded):
+            if event.action_id in self._by_action:
+                self._post("originate", event)
+        elif isinstance(event, ev.UserEventReceived):
+            if event.name == "HotlineReminder" and event.headers.get("Attempt") in self._by_attempt:
+                self._post("userevent", event)
+        elif isinstance(event, ev.ChannelHungUp):
+            if event.uniqueid in self._by_uniqueid:
+                self._post("hangup", event)
+            elif msg is not None and msg.text("AccountCode") in self._by_attempt:
+                self._post("evidence", (msg.text("AccountCode"), "", event.cause))
+        elif isinstance(event, ev.DialEnded):
+            if msg is not None and msg.text("DestAccountCode") in self._by_attempt:
+                self._post("evidence", (msg.text("DestAccountCode"), msg.text("DialStatus"), None))
+        elif isinstance(event, ev.AmiConnectionChanged):
+            self._post("connection", event)
+
+    def _post(self, kind: str, item: Any) -> None:
+        self._inbox.put_nowait((kind, item))
+        self._wake.set()
+
+    # ------------------------------------------------------------------ the one task
+    async def _run(self) -> None:
+        while True:
+            try:
+                while not self._inbox.empty():
+                    kind, item = self._inbox.get_nowait()
+                    await self._handle(kind, item)
+                await self.tick()
+            except StoreUnavailable as exc:
+                log.warning("callbacks: Redis unavailable: %s", exc)
+            except Exception:  # the task must survive one bad job
+                log.exception("callbacks dialler tick failed")
+            delay = self.settings.tick_s
+            with contextlib.suppress(StoreUnavailable, Exception):
+                nxt = await self.store.next_due_at()
+                if nxt is not None:
+                    delay = max(0.0, min(delay, nxt - self.clock()))
+            if self._inbox.empty():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), delay)
+            self._wake.clear()
+
+    async def tick(self) -> None:
+        """One pass: resolve UNKNOWN attempts, start due callbacks, dial due jobs within the caps."""
+        if not self.ami.connected:
+            return
+        now = self.clock()
+        if self._need_resolve:
+            await self._resolve_unknown(now)
+        await self._start_due_callbacks(now)
+        due = await self.store.get_jobs(await self.store.due_ids(now))
+        plan = pol.plan_dials([*self.flight.values(), *due], self.policy, now)
+        by_id = {j.job_id: j for j in due}
+        for job_id, at in plan.move:
+            job = by_id[job_id]
+            await self.store.save_job(replace(job, next_at=at), expect=JobStatus.PENDING)
+        for job in plan.dial:
+            await self._dial(job, now)
+
+    async def _dial(self, job: Job, now: float) -> None:
+        action_id = self.ami.next_action_id("Originate")
+        dialing = pol.start_attempt(job, now, action_id)
+        if not await self.store.save_job(dialing, expect=JobStatus.PENDING):
+            return  # cancelled or rescheduled meanwhile
+        self._track(dialing)
+        fields = self._originate_fields(dialing)
+        self.originates += 1
+        try:
+            resp = await self.ami.action("Originate", fields, timeout=self.settings.action_timeout_s,
+                                         action_id=action_id)
+        except AmiError as exc:
+            # sent or not, we cannot tell: the unknown rule, never a blind re-send
+            log.warning("Originate for %s: %s", dialing.attempt_id, exc)
+            await self._update(pol.connection_lost(dialing))
+            self._need_resolve = True
+            return
+        if not resp.ok:
+            log.warning("Originate for %s refused: %s", dialing.attempt_id, resp.message)
+            await self._finish(dialing, Outcome.FAILED, now=self.clock())
+
+    def _originate_fields(self, job: Job) -> dict[str, Any]:
+        s = self.settings
+        m = job.message
+        variables = {
+            "HL_ATTEMPT": job.attempt_id,
+            "HL_PROMPTS": "&".join(m.prompts),
+            "HL_SAY_DIGITS": m.say_digits,
+            "HL_SAY_NUMBER": "" if m.say_number is None else str(m.say_number),
+            "HL_SAY_TIME": "" if m.say_time_at is None else str(int(m.say_time_at)),
+            "HL_TZ": s.tz,
+            "HL_SURVEY": m.survey_prompt,
+            "HL_SURVEY_TRIES": "2",
+            "HL_SURVEY_TIMEOUT_S": "6",
+            "HL_CLOSING": "&".join(m.closing),
+        }
+        context, exten = ("hotline-hold", "s") if job.kind is JobKind.CALLBACK else ("hotline-reminder", "s")
+        return {
+            "Channel": f"PJSIP/{job.number}@{job.trunk}",
+            "Context": context,
+            "Exten": exten,
+            "Priority": "1",
+            "Timeout": str(int(s.ring_timeout_s * 1000)),
+            "CallerID": f'"{s.caller_id}" <{s.caller_id}>',
+            "Account": job.attempt_id,
+            "Async": "true",
+            "Variable": variables,
+        }
+
+    # ------------------------------------------------------------------ outcomes
+    async def _handle(self, kind: str, item: Any) -> None:
+        now = self.clock()
+        if kind == "connection":
+            if not item.connected:
+                for job in list(self.flight.values()):
+                    if job.status in (JobStatus.DIALING, JobStatus.IN_CALL):
+                        await self._update(pol.connection_lost(job))
+            else:
+                self._need_resolve = any(j.status is JobStatus.UNKNOWN for j in self.flight.values())
+            return
+        if kind == "evidence":
+            attempt, dial_status, cause = item
+            if attempt not in self._by_attempt:
+                return  # the attempt already ended (the Hangup follows the OriginateResponse)
+            seen = self._evidence.setdefault(attempt, ["", None])
+            seen[0] = dial_status or seen[0]
+            seen[1] = cause if cause is not None else seen[1]
+            return
+        if kind == "originate":
+            job = self.flight.get(self._by_action.get(item.action_id, ""))
+            if job is None or job.status is not JobStatus.DIALING:
+                return
+            dial_status, cause = self._evidence.pop(job.attempt_id, ["", None])
+            outcome = pol.outcome_for_response(item.reason, dial_status, cause)
+            if outcome is Outcome.ANSWERED:
+                uniqueid = item.uniqueid if item.uniqueid not in (None, "<unknown>") else None
+                job = pol.answered(job, uniqueid, now)
+                await self._update(job)
+                if job.kind is JobKind.CALLBACK:
+                    await self._callback_answered(job, uniqueid or "", item.channel)
+            else:
+                await self._finish(job, outcome, now)
+            return
+        if kind == "userevent":
+            job = self.flight.get(self._by_attempt.get(item.headers.get("Attempt", ""), ""))
+            if job is None:
+                return
+            stage = item.headers.get("Stage", "")
+            if job.status is JobStatus.DIALING and stage == "answered":
+                job = pol.answered(job, item.uniqueid or None, now)  # UserEvent before OriginateResponse
+                await self._update(job)
+            if stage == "rated":
+                rating = int(item.headers.get("Rating", "0") or 0)
+                await self._finish(job, Outcome.ANSWERED, now, rating=rating if rating in RATINGS else None)
+            elif stage == "no_rating":
+                await self._finish(job, Outcome.NO_INPUT, now)
+            elif stage == "played" and job.kind is not JobKind.SATISFACTION:
+                await self._finish(job, Outcome.ANSWERED, now)
+            return
+        if kind == "hangup":
+            job = self.flight.get(self._by_uniqueid.get(item.uniqueid, ""))
+            if job is not None and job.status is JobStatus.IN_CALL and job.kind is not JobKind.CALLBACK:
+                await self._finish(job, Outcome.ANSWERED, now)  # hung up mid-message (a survey: NO_INPUT)
+
+    async def _finish(self, job: Job, outcome: Outcome, now: float, rating: int | None = None) -> None:
+        done = pol.record_outcome(job, outcome, self.policy, now, rating)
+        saved = await self._update(done)
+        log.info("callbacks: %s attempt %d -> %s (%s)", job.job_id, job.attempts, outcome, done.status)
+        if not saved:
+            return
+        if done.kind is JobKind.SATISFACTION and done.status in (JobStatus.DONE, JobStatus.FAILED):
+            await self._report(done)
+        if done.kind is JobKind.CALLBACK and done.status is JobStatus.FAILED:
+            await self._close_request(done, RequestStatus.FAILED, now)
+
+    async def _update(self, job: Job) -> bool:
+        """Save an in-flight job's new state (unless cancelled meanwhile) and keep the indexes."""
+        old = self.flight.get(job.job_id)
+        saved = await self.store.save_job(job, expect=old.status if old else None)
+        if not saved:
+            stored = await self.store.get_job(job.job_id)
+            log.info("callbacks: %s changed meanwhile (%s): outcome ignored", job.job_id, stored.status)
+            job = stored
+        self._untrack(job.job_id)
+        if job.status.in_flight:
+            self._track(job)
+        return saved
+
+    def _track(self, job: Job) -> None:
+        self.flight[job.job_id] = job
+        if job.action_id:
+            self._by_action[job.action_id] = job.job_id
+        if job.attempt_id:
+            self._by_attempt[job.attempt_id] = job.job_id
+        if job.uniqueid:
+            self._by_uniqueid[job.uniqueid] = job.job_id
+
+    def _untrack(self, job_id: str) -> None:
+        job = self.flight.pop(job_id, None)
+        if job is None:
+            return
+        self._by_action.pop(job.action_id, None)
+        self._by_attempt.pop(job.attempt_id, None)
+        self._evidence.pop(job.attempt_id, None)
+        if job.uniqueid:
+            self._by_uniqueid.pop(job.uniqueid, None)
+
+    async def _resolve_unknown(self, now: float) -> None:
+        unknown = [j for j in self.flight.values() if j.status is JobStatus.UNKNOWN]
+        if not unknown:
+            self._need_resolve = False
+            return
+        resp = await self.ami.action("CoreShowChannels", timeout=self.settings.action_timeout_s)
+        live = {m.text("AccountCode"): m.text("Uniqueid") for m in resp.events if m.text("AccountCode")}
+        for job in unknown:
+            resolved = pol.resolve_unknown(job, live.get(job.attempt_id), self.policy, now)
+            log.info("callbacks: %s unknown after AMI loss -> %s", job.attempt_id, resolved.status)
+            if resolved.status.in_flight:
+                await self._update(resolved)
+            else:
+                await self._finish_resolved(job, resolved)
+        self._need_resolve = False
+
+    async def _finish_resolved(self, job: Job, resolved: Job) -> None:
+        saved = await self._update(resolved)
+        if saved and resolved.kind is JobKind.SATISFACTION and resolved.status in (JobStatus.DONE, JobStatus.FAILED):
+            await self._report(resolved)
+
+    # ------------------------------------------------------------------ satisfaction results
+    async def _report(self, job: Job) -> None:
+        label = RATINGS.get(job.rating or 0, NO_RATING) if job.status is JobStatus.DONE else NO_RATING
+        wo = str(job.meta.get("work_order_id", job.job_id))
+        dep = str(job.meta.get("department", "unknown"))
+        if not job.meta.get("counted"):
+            await self.store.count_rating(dep, label)
+            job = replace(job, meta={**job.meta, "counted": True})
+            await self.store.save_job(job)
+        if self.publish is None:
+            return
+        event = OutboxEvent(
+            event_id=f"{WORK_ORDER_UPDATED}:satisfaction:{job.job_id}", kind=WORK_ORDER_UPDATED,
+            linkedid=str(job.meta.get("linkedid", wo)),
+            payload={"work_order_id": wo, "satisfaction": label,
+                     "note": f"satisfaction follow-up: {label} after {job.attempts} call(s)"},
+            created_at=self.clock())
+        try:
+            await self.publish(event)
+        except Exception as exc:  # the outbox is down: reported at the next start
+            log.warning("callbacks: satisfaction of %s not reported yet: %s", wo, exc)
+            return
+        await self.store.save_job(replace(job, meta={**job.meta, "reported": True}))
+
+    # ------------------------------------------------------------------ keep-my-place
+    async def request_callback(self, request: CallbackRequest) -> tuple[CallbackRequest, bool]:
+        """Store a keep-my-place request (one pending per number+queue). Returns ``(stored, created)``."""
+        stored, created = await self.store.add_request(request)
+        self.wake()
+        return stored, created
+
+    async def _start_due_callbacks(self, now: float) -> None:
+        if self.connect is None:
+            return
+        requests = await self.store.requests()
+        if not any(r.status is RequestStatus.OPEN for r in requests):
+            return
+        waiting = list(self.waiting_calls()) if self.waiting_calls is not None else []
+        for r in due_requests(requests, waiting, max_active_per_queue=self.settings.callback_max_active_per_queue):
+            job = Job(job_id=f"cb-{r.request_id}", kind=JobKind.CALLBACK, number=r.number, created_at=now,
+                      not_before_at=now, urgent=True, trunk=self.settings.trunk,
+                      meta={"request_id": r.request_id, "queue": r.queue})
+            await self.store.add_job(pol.schedule(job, self.policy, now))
+            await self.store.save_request(mark_calling(r, job.job_id))
+
+    async def _callback_answered(self, job: Job, uniqueid: str, channel: str) -> None:
+        request = await self.store.get_request(str(job.meta.get("request_id")))
+        now = self.clock()
+        if self.connect is not None:
+            try:
+                await self.connect(Answered(job, request, uniqueid, channel))
+            except Exception:
+                log.exception("callbacks: connecting callback %s failed", request.request_id)
+        await self._finish(job, Outcome.ANSWERED, now)
+        await self._close_request(job, RequestStatus.DONE, now)
+
+    async def _close_request(self, job: Job, status: RequestStatus, now: float) -> None:
+        rid = str(job.meta.get("request_id", ""))
+        if not rid:
+            return
+        request = await self.store.get_request(rid)
+        await self.store.save_request(close_request(request, status, now, reason=str(job.last_outcome or "")))
+
+
+# ---------------------------------------------------------------------- shared by CLI, API and component
+async def cancel_job(store: CallbackStore, job_id: str, now: float, reason: str = "cancelled") -> Job:
+    """Cancel a job (and its keep-my-place request). Raises UnknownJob, JobClosed."""
+    for _ in range(5):
+        job = await store.get_job(job_id)
+        cancelled = pol.cancel(job, now, reason)
+        if await store.save_job(cancelled, expect=job.status):
+            return cancelled
+    raise JobClosed(job_id, "busy (changed five times while cancelling)")
+
+
+async def reschedule_job(store: CallbackStore, policy: SchedulePolicy, job_id: str, at: float, now: float) -> Job:
+    """Move a job to ``at`` (next allowed instant). Raises UnknownJob, JobClosed."""
+    for _ in range(5):
+        job = await store.get_job(job_id)
+        moved = pol.reschedule(job, at, policy, now)
+        if await store.save_job(moved, expect=job.status):
+            return moved
+    raise JobClosed(job_id, "busy (changed five times while rescheduling)")
+
+
+def _iso_epoch(text: str) -> float | None:
+    import datetime as dt
+
+    try:
+        return dt.datetime.fromisoformat(text).timestamp()
+    except ValueError:
+        return None
+
+
+def direct_agent_connect(ami: AmiClient, agent_seat: Callable[[CallbackRequest], str | None], *,
+                         ring_timeout_s: float = 20.0, action_timeout_s: float = 5.0) -> Connect:
+    """A ``connect`` that rings an agent seat and bridges it to the parked citizen (no routing).
+
+    ``Originate`` ``Channel: PJSIP/<seat>``, ``Application: Bridge``, ``Data: <citizen channel>``;
+    the seat comes from ``agent_seat(request)`` (None: nobody to connect, logged). With the routing
+    component wired, use its ``enqueue`` instead (see ``hotline/service.py``).
+    """
+
+    async def connect(answered: Answered) -> None:
+        seat = agent_seat(answered.request)
+        if seat is None:
+            log.warning("callback %s answered but no agent seat to connect", answered.request.request_id)
+            return
+        await ami.action("Originate", {
+            "Channel": f"PJSIP/{seat}", "Application": "Bridge", "Data": answered.channel,
+            "Timeout": str(int(ring_timeout_s * 1000)), "CallerID": f"<{answered.request.number}>",
+            "Account": answered.job.attempt_id, "Async": "true",
+            "Variable": {"HL_CALLBACK": answered.request.request_id, "HL_QUEUE": answered.request.queue},
+        }, timeout=action_timeout_s, check=True)
+
+    return connect

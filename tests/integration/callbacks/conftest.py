@@ -1,0 +1,88 @@
+"""Fixtures for the callbacks integration tests: the lab Asterisk, a private Redis, a controllable
+clock, and the PSTN simulator (SIPp UAS on 127.0.0.1:5080, which only these tests use)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from callbacks.dialler import Dialler
+from callbacks.settings import CallbacksSettings
+from callbacks.store import CallbackStore, open_store
+from hotline import lab
+from hotline.config import AmiConfig
+from telephony.ami import AmiClient
+from tests.support.servers import ServerProcess
+
+PSTN_PORT = 5080  # where the lab trunk sends outbound calls (asterisk_conf/pjsip.conf)
+#: callbacks' seats for tests (other engineers use other ranges at the same time)
+SEATS = range(1251, 1271)
+
+
+class Clock:
+    """A controllable epoch-seconds clock: starts on a working Tuesday 10:00 Asia/Shanghai."""
+
+    def __init__(self, start: dt.datetime | None = None) -> None:
+        start = start or dt.datetime(2025, 9, 30, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+        self.now = start.timestamp()
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+async def store(redis_server: ServerProcess) -> AsyncIterator[CallbackStore]:
+    s = open_store(redis_server.url, prefix=f"hotline:test:{uuid.uuid4().hex[:8]}:callbacks:")
+    yield s
+    await s.close()
+
+
+@pytest.fixture
+async def ami(asterisk: lab.LabPaths, ami_config: AmiConfig) -> AsyncIterator[AmiClient]:
+    client = AmiClient(ami_config)
+    await client.start()
+    await client.wait_connected(timeout=15)
+    yield client
+    await client.stop()
+
+
+@pytest.fixture
+def cb_settings() -> CallbacksSettings:
+    """Whole-day windows (the clock decides), short retry gaps, short ring timeout."""
+    return CallbacksSettings(windows=("08:00-22:00",), ring_timeout_s=4.0, tick_s=0.2,
+                             retry_gaps_s={"busy": 600, "no_answer": 1800, "congestion": 300, "failed": 900},
+                             max_attempts=3)
+
+
+@pytest.fixture
+async def make_dialler(ami: AmiClient, store: CallbackStore, cb_settings: CallbacksSettings,
+                       clock: Clock) -> AsyncIterator[Callable[..., Dialler]]:
+    made: list[Dialler] = []
+
+    def make(**kwargs: object) -> Dialler:
+        d = Dialler(ami, kwargs.pop("store", store), kwargs.pop("settings", cb_settings),  # type: ignore[arg-type]
+                    clock=clock, **kwargs)  # type: ignore[arg-type]
+        made.append(d)
+        return d
+
+    yield make
+    for d in made:
+        await d.stop()
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    return tmp_path
