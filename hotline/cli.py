@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from hotline.config import Settings, load_settings
 from hotline.errors import HotlineError
 from ivr.cli import add_parser as add_ivr_parser
+from qa.cli import add_parser as add_qa_parser
 from queues.cli import add_agent_commands
 from recording.cli import add_parser as add_recording_parser
 from ticketing.cli import add_outbox_parser
@@ -116,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_agent_commands(sub)  # hotline agent login|logout|ready|pause|status
     add_recording_parser(sub)  # hotline speech worker|install-model|transcribe, recordings usage|purge, catalog
     add_outbox_parser(sub)  # hotline outbox status|list|dead|replay ID|replay-all
+    add_qa_parser(sub)  # hotline qa sample|check|calibration
     from web.cli import register as register_web
 
     register_web(sub)  # hotline user add|list, hotline check

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from hotline.errors import ConfigError
 from ivr.settings import IvrConfig
+from qa.settings import QaConfig
 from queues.config import RoutingSettings
 from recording.settings import RecordingSettings
 from speech.settings import SpeechSettings
@@ -86,6 +87,7 @@ class Settings(_Strict):
     recording: RecordingSettings = RecordingSettings()
     routing: RoutingSettings = RoutingSettings()
     web: WebConfig = WebConfig()
+    qa: QaConfig = QaConfig()
 
 
 def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
