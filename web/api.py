@@ -26,13 +26,13 @@ from web.spy import pick_agent_leg, spy_originate
 from web.users import Role
 from web.wallboard import build_board, sl_label
 
-PRINCIPAL = "hotline.principal"
+PRINCIPAL = web.RequestKey("hotline_principal", Principal)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def principal(request: web.Request) -> Principal:
-    return request[PRINCIPAL]  # type: ignore[no-any-return]
+    return request[PRINCIPAL]
 
 
 def deps(request: web.Request) -> WebDeps:
@@ -375,7 +375,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/api/wallboard", get_wallboard, "The wallboard snapshot (also pushed on /ws/wallboard)",
           "wallboard", s.Wallboard),
     Route("GET", "/api/audit", list_audit, "Recent audited actions, newest first", "audit", s.AuditList,
-          errors=(400,), query=(("limit", {"type": "string", "pattern": "^[0-9]+$", "default": "100"}),)),
+          errors=(400,), query=(("limit", {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}),)),
     Route("GET", "/api/openapi.json", get_openapi, "This document", "session", None),
 )
 
