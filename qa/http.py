@@ -30,6 +30,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
@@ -357,3 +358,36 @@ async def calibration_json(request: web.Request) -> web.Response:
     rep = await calibration(d.store, int(request.match_info["id"]))
     return web.json_response({"calls": rep.calls, "fleiss_kappa": rep.kappa, "mean_abs_diff": rep.mean_abs_diff,
                               "max_abs_diff": rep.max_abs_diff, "per_call": rep.per_call})
+
+
+def build_qa_app(settings: Any, audit: AuditLog) -> web.Application:
+    """The QA sub-app of ``hotline run``, built from the settings (called by the composition root).
+
+    Reads the plans file and the media key (blocking: call it while building the service, before
+    the event loop serves requests). The catalog engine is the recording catalog's URL; it is
+    disposed when the web app is cleaned up.
+
+    Args:
+        settings: the service settings (``settings.qa``, ``settings.recording``).
+        audit: the web app's audit log, so QA entries land in the same file.
+    Raises:
+        PlanError: the plans file is invalid.
+        OSError / ValueError: the media key cannot be read or created.
+    """
+    from qa.plans import load_definitions
+    from qa.settings import load_or_create_media_key
+    from recording.catalog import Catalog
+
+    cfg, rec = settings.qa, settings.recording
+    catalog = Catalog(rec.catalog.url, timeout_s=rec.catalog.timeout_s)
+    deps = QaDeps(store=QaStore(catalog.engine, timeout_s=rec.catalog.timeout_s),
+                  defs=load_definitions(cfg.plans_file), storage_root=cfg.storage_root or rec.host_dir,
+                  media_key=load_or_create_media_key(cfg.media_key_file), audit=audit,
+                  media_url_ttl_s=cfg.media_url_ttl_s)
+    app = qa_app(deps)
+
+    async def close_catalog(_app: web.Application) -> None:
+        await catalog.close()
+
+    app.on_cleanup.append(close_catalog)
+    return app

@@ -93,11 +93,11 @@ async def site(tmp_path: Path, catalog: Catalog, store: QaStore, defs: QaDefinit
                     floor=FloorConfig(events_log=tmp_path / "floor.jsonl"))
     users = UsersFile(users_file)
     audit = AuditLog(cfg.audit_log)
-    deps = WebDeps(config=cfg, floor=StandaloneFloor(cfg.floor, persist=False), audit=audit,
-                   auth=Authenticator(users, cfg.session_max_age_s))
-    app = make_app(deps, os.urandom(32), users=users)
     key = os.urandom(32)
-    app.add_subapp("/qa", qa_app(QaDeps(store=store, defs=defs, storage_root=root, media_key=key, audit=audit)))
+    qa = qa_app(QaDeps(store=store, defs=defs, storage_root=root, media_key=key, audit=audit))
+    deps = WebDeps(config=cfg, floor=StandaloneFloor(cfg.floor, persist=False), audit=audit,
+                   auth=Authenticator(users, cfg.session_max_age_s), subapps=(("/qa", qa),))
+    app = make_app(deps, os.urandom(32), users=users)
     s = Site("", store, audit, key, ids=ids)
 
     async def record_media(request: web.Request, resp: web.StreamResponse) -> None:
