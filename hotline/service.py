@@ -97,7 +97,11 @@ class Service:
         if settings.web.enabled:
             from web.component import build_web
 
-            self.components.append(build_web(settings, self.ami, self.calls, self.routing))
+            web_component = build_web(settings, self.ami, self.calls, self.routing)
+            from qa.http import build_qa_app  # QA review pages at /qa (qa/http.py)
+
+            web_component.deps.subapps = (("/qa", build_qa_app(settings, web_component.audit)),)
+            self.components.append(web_component)
 
     async def start(self, connect_timeout_s: float = 15.0) -> None:
         """Start the AMI connection and every component.

@@ -149,6 +149,8 @@ def make_app(deps: WebDeps, session_key: bytes, users: UsersFile | None = None) 
     app[COLLECTOR] = collector
     add_page_routes(app)
     add_api_routes(app)
+    for prefix, sub in deps.subapps:  # e.g. /qa, the QA review pages (qa/http.py)
+        app.add_subapp(prefix, sub)
     app.router.add_get("/metrics", requires(FLOOR)(metrics_handler))
 
     async def background(app: web.Application) -> AsyncIterator[None]:

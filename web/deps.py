@@ -35,6 +35,8 @@ class WebDeps:
         callbacks / reminders / announcements / sla: optional providers (503 ``not-configured``).
         gauges: extra numbers for ``/metrics`` (outbox, transcription, workers).
         clock: epoch-seconds clock.
+        subapps: (prefix, app) mounted by :func:`web.app.make_app` (``/qa``: :func:`qa.http.build_qa_app`);
+            their handlers are behind the same guard (roles, CSRF) as the app's own.
     """
 
     config: WebConfig
@@ -49,6 +51,7 @@ class WebDeps:
     sla: WorkOrderSlaProvider | None = None
     gauges: Sequence[OpsGauges] = field(default_factory=tuple)
     clock: Callable[[], float] = time.time
+    subapps: Sequence[tuple[str, web.Application]] = field(default_factory=tuple)
 
 
 DEPS = web.AppKey("hotline_web_deps", WebDeps)
