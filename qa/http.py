@@ -29,8 +29,10 @@ import json
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
@@ -62,6 +64,7 @@ class QaDeps:
         media_key: 32-byte HMAC key of the audio URLs.
         audit: the web app's audit log (the same file as the supervisor actions).
         media_url_ttl_s: validity of an audio URL, seconds.
+        timezone: zone in which pages show times (the recordings' ``recording.tz``).
         clock: epoch-seconds clock.
     """
 
@@ -71,6 +74,7 @@ class QaDeps:
     media_key: bytes
     audit: AuditLog
     media_url_ttl_s: int = 900
+    timezone: str = "Asia/Shanghai"
     clock: Callable[[], float] = field(default=time.time)
 
 
@@ -247,7 +251,7 @@ async def call_page(request: web.Request) -> web.Response:
     src = f"/qa/media/{row.id}/{exp}/{sign_media(d.media_key, who.name, row.id, exp)}.wav"
     facts = []
     if call is not None:
-        started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(call.started_at))
+        started = datetime.fromtimestamp(call.started_at, ZoneInfo(d.timezone)).strftime("%Y-%m-%d %H:%M:%S %Z")
         facts = [("call", call.linkedid), ("started", started), ("duration", f"{call.duration_s:.0f} s"),
                  ("caller", call.caller), ("queue", call.queue), ("skill", call.skill), ("agent", call.agent),
                  ("waited", f"{call.wait_s:.0f} s"), ("IVR path", " → ".join(call.ivr_path) or "-"),
@@ -383,7 +387,7 @@ def build_qa_app(settings: Any, audit: AuditLog) -> web.Application:
     deps = QaDeps(store=QaStore(catalog.engine, timeout_s=rec.catalog.timeout_s),
                   defs=load_definitions(cfg.plans_file), storage_root=cfg.storage_root or rec.host_dir,
                   media_key=load_or_create_media_key(cfg.media_key_file), audit=audit,
-                  media_url_ttl_s=cfg.media_url_ttl_s)
+                  media_url_ttl_s=cfg.media_url_ttl_s, timezone=rec.tz)
     app = qa_app(deps)
 
     async def close_catalog(_app: web.Application) -> None:

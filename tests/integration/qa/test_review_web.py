@@ -150,6 +150,7 @@ async def test_given_a_reviewer_when_reviewing_then_audio_plays_by_range_words_s
     await page.wait_for_selector("#transcript .w")
     html = await page.content()
     assert CALLER not in html and "138****8000" in html             # caller number masked
+    assert "2026-11-26 10:00:00 CST" in html                          # local time of the call (Asia/Shanghai)
     assert "housing_fund" in html and "WO-7" in html and "language → main → housing_fund" in html
     assert await page.locator("#transcript .spk.caller").count() >= 1
     assert await page.locator("#transcript .spk.agent").count() >= 1

@@ -73,3 +73,15 @@ def test_media_links_are_bound_to_user_assignment_and_time() -> None:
                                 ("qa1", 7, 1000, 1001.0)]:
         with pytest.raises(BadMediaLink):
             check_media(key, user, aid, exp, sig, now=now)
+
+
+def test_given_a_number_spoken_across_words_then_the_review_page_transcript_masks_it() -> None:
+    from qa.http import _transcript_html
+    from speech.transcript import Segment, Transcript, Word
+
+    words = ("我", "的", "手机", "是", "一三八", "零零一三", "八零零零")
+    seg = Segment("caller", 0, 0.5, 4.0, " ".join(words),
+                  tuple(Word(w, 0.5 + i * 0.5, 0.9 + i * 0.5) for i, w in enumerate(words)))
+    page = _transcript_html(Transcript("x.wav", 5.0, 8000, 2, segments=(seg,), speakers=("caller", "agent")))
+    assert "零零一三" not in page and ">****</span>" in page
+    assert page.count("class='w'") == len(words) and "data-start='2.50'" in page
