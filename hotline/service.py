@@ -22,7 +22,7 @@ from queues.component import Routing
 from queues.handover import HandOver
 from recording.mixmonitor import build_recorder
 from telephony.ami import AmiClient
-from telephony.calls import CallEnded, CallEvent, CallStarted
+from telephony.calls import CallEnded, CallEvent, CallMerged, CallStarted
 from telephony.eventlog import EventLogWriter
 from telephony.tracker import CallTracker
 from ticketing.component import components_for as ticketing_components
@@ -50,6 +50,8 @@ class CallCounters:
     def __call__(self, event: CallEvent) -> None:
         if isinstance(event, CallStarted):
             self.started += 1
+        elif isinstance(event, CallMerged) and event.emptied:
+            self.started -= 1  # it was a leg of another call, not a call of its own
         elif isinstance(event, CallEnded):
             self.ended += 1
             self.total_duration_s += event.duration_s

@@ -15,6 +15,11 @@ list started are left alone (the snapshot may predate them).
 
 Local channels: the ``;1`` and ``;2`` halves are two legs; ``LocalBridge`` links them
 (``Leg.local_peer``). Renames update ``Leg.channel`` only: keys never change.
+
+Re-linking: Asterisk 12+ gives every channel entering a bridge the oldest linkedid, so an
+agent leg originated on its own (its own linkedid) joins the citizen's call when bridged
+to it. The first event of a leg carrying another ``Linkedid`` moves the leg to that call
+(:class:`CallMerged`; an emptied call disappears without a ``CallEnded``).
 """
 
 from __future__ import annotations
@@ -94,6 +99,21 @@ class LegEnded:
 
 
 @dataclass(frozen=True, slots=True)
+class CallMerged:
+    """A leg moved to another call: Asterisk re-linked it (``Linkedid`` changed, e.g. when an
+    originated agent leg is bridged to the waiting caller; Asterisk 12+ gives every channel
+    in a bridge the oldest linkedid). ``from_linkedid`` no longer exists when
+    ``emptied`` is True: count it as part of ``into_linkedid``, not as a call of its own.
+    """
+
+    at: float
+    from_linkedid: str
+    into_linkedid: str
+    uniqueid: str
+    emptied: bool
+
+
+@dataclass(frozen=True, slots=True)
 class CallEnded:
     """Last leg of the call ended; ``reason`` is ``hangup`` or ``lost`` (closed at resync)."""
 
@@ -103,7 +123,7 @@ class CallEnded:
     duration_s: float
 
 
-CallEvent = CallStarted | LegAdded | LegEnded | CallEnded
+CallEvent = CallStarted | LegAdded | LegEnded | CallMerged | CallEnded
 
 
 class CallModel:
@@ -135,9 +155,35 @@ class CallModel:
     def apply(self, event: ev.DomainEvent) -> list[CallEvent]:
         """Update the model with one domain event; return the call events it caused."""
         handler = _HANDLERS.get(type(event))
+        relinked: list[CallEvent] = []
+        if isinstance(event, ev.LegEvent) and event.linkedid:
+            leg = self.legs.get(event.uniqueid)
+            if leg is not None and leg.linkedid != event.linkedid and leg.ended_at is None:
+                relinked = self._relink(leg, event.linkedid, event.at)
         if handler is None:
-            return []
-        return handler(self, event)
+            return relinked
+        return relinked + handler(self, event) if relinked else handler(self, event)
+
+    def _relink(self, leg: Leg, linkedid: str, at: float) -> list[CallEvent]:
+        old = self.calls.get(leg.linkedid)
+        new = self.calls.get(linkedid)
+        out: list[CallEvent] = []
+        if new is None or new.ended_at is not None:
+            new = Call(linkedid, at)
+            self.calls[linkedid] = new
+            out.append(CallStarted(at, linkedid, leg.uniqueid, leg.caller_num))
+        from_linkedid = leg.linkedid
+        leg.linkedid = linkedid
+        new.legs[leg.uniqueid] = leg
+        new.started_at = min(new.started_at, leg.created_at)
+        emptied = False
+        if old is not None:
+            old.legs.pop(leg.uniqueid, None)
+            if not old.legs:
+                del self.calls[from_linkedid]
+                emptied = True
+        out.append(CallMerged(at, from_linkedid, linkedid, leg.uniqueid, emptied))
+        return out
 
     def forget_ended(self, before: float) -> int:
         """Drop calls that ended before ``before`` (epoch s); returns how many were dropped."""

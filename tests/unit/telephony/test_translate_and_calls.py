@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from telephony import events as ev
-from telephony.calls import CAUSE_LOST, CallEnded, CallModel, CallStarted, LegEnded
+from telephony.calls import CAUSE_LOST, CallEnded, CallMerged, CallModel, CallStarted, LegEnded
 from telephony.frames import AmiFramer
 from telephony.translate import duration_s, parse_agi_env, translate
 
@@ -172,3 +172,23 @@ def test_given_ended_calls_when_forgotten_then_only_old_ones_go() -> None:
     model, _ = run(two_leg_call() + frame("Newchannel", **leg("z.1", ts=500)))
     assert model.forget_ended(before=161) == 1
     assert list(model.calls) == ["z.1"] and "a.2" not in model.legs
+
+
+def test_given_an_originated_agent_leg_bridged_to_the_caller_when_relinked_then_one_call() -> None:
+    stream = (
+        frame("Newchannel", CallerIDNum="13712345678", **leg("c.37", ts=100))
+        + frame("Newchannel", CallerIDNum="13712345678", **leg("a.38", chan="PJSIP/1299-0026", ts=101))
+        + frame("BridgeEnter", BridgeUniqueid="b", BridgeNumChannels="1", **leg("c.37", ts=102))
+        + frame("BridgeEnter", BridgeUniqueid="b", BridgeNumChannels="2",
+                **leg("a.38", "c.37", "PJSIP/1299-0026", ts=102))
+        + frame("Hangup", Cause="16", **leg("a.38", "c.37", "PJSIP/1299-0026", ts=130))
+        + frame("Hangup", Cause="16", **leg("c.37", ts=130.5))
+    )
+    model, out = run(stream)
+    assert list(model.calls) == ["c.37"]
+    assert set(model.calls["c.37"].legs) == {"c.37", "a.38"}
+    merged = [e for e in out if isinstance(e, CallMerged)]
+    assert [(m.from_linkedid, m.into_linkedid, m.emptied) for m in merged] == [("a.38", "c.37", True)]
+    ended = [e for e in out if isinstance(e, CallEnded)]
+    assert [(e.linkedid, e.reason) for e in ended] == [("c.37", "hangup")]
+    assert model.calls["c.37"].legs["a.38"].linkedid == "c.37"
