@@ -36,7 +36,7 @@ def principal(request: web.Request) -> Principal:
 
 
 def deps(request: web.Request) -> WebDeps:
-    return request.app[DEPS]
+    return request.config_dict[DEPS]
 
 
 def ok(model: BaseModel, status: int = 200) -> web.Response:
@@ -308,7 +308,7 @@ async def post_reminder(request: web.Request) -> web.Response:
 
 @requires(WALL)
 async def get_wallboard(request: web.Request) -> web.Response:
-    return web.Response(text=request.app[HUB].frame(), content_type="application/json")
+    return web.Response(text=request.config_dict[HUB].frame(), content_type="application/json")
 
 
 @requires(FLOOR)

@@ -104,7 +104,7 @@ async def guard(request: web.Request, handler: Callable[[web.Request], Awaitable
             raise http_exc
         is_public, roles = handler_roles(request)
         if not is_public:
-            d = request.app[DEPS]
+            d = request.config_dict[DEPS]
             who = await d.auth.principal(request)
             if who is None:
                 raise NotAuthenticated("log in first (session cookie or HTTP Basic)")
@@ -118,7 +118,7 @@ async def guard(request: web.Request, handler: Callable[[web.Request], Awaitable
 
 
 async def metrics_handler(request: web.Request) -> web.Response:
-    reg = request.app[COLLECTOR]
+    reg = request.config_dict[COLLECTOR]
     body = render(make_registry(reg))
     return web.Response(body=body, headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"})
 

@@ -102,7 +102,7 @@ async def wallboard_page(request: web.Request) -> web.StreamResponse:
 async def wallboard_ws(request: web.Request) -> web.StreamResponse:
     ws = web.WebSocketResponse(heartbeat=20.0)
     await ws.prepare(request)
-    await request.app[HUB].serve(ws)
+    await request.config_dict[HUB].serve(ws)
     return ws
 
 
