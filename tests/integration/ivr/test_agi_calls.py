@@ -14,7 +14,7 @@ from ivr.prompts import wav_duration_s
 from tests.integration.ivr.conftest import IvrLab, caller_number
 from tests.support.wait import until
 
-FIRST_KEY_MS = 1500  # the language prompt (GET DATA, barge-in) is playing by then
+FIRST_KEY_MS = 2500  # the language prompt (GET DATA, barge-in, ~6 s) is playing by then, even on a busy lab
 
 
 def prompt_ms(sounds: Path, name: str) -> int:
@@ -47,15 +47,16 @@ async def test_given_caller_presses_keys_when_walking_sample_menu_then_handed_ov
     caller = caller_number()
     if follow_up:
         ivr_lab.work_orders.add("20251009001", caller, "in_progress")
-    main_at = prompt_ms(ivr_lab.sounds, welcome) + 2000  # after the welcome (no barge-in), into the main menu
-    gaps = [main_at, 2500][: len(keys) - 1]
+    # after the welcome (no barge-in: a key during it is lost), well inside the ~9 s main-menu prompt
+    main_at = prompt_ms(ivr_lab.sounds, welcome) + 4000
+    gaps = [main_at, 3000][: len(keys) - 1]
     stay_ms = FIRST_KEY_MS + sum(gaps) + 8000
 
     uid = await walk(ivr_lab, tmp_path, caller, keys, gaps, stay_ms)
     rec = await ivr_lab.ivr.wait_finished(uid, timeout=60)
 
     middle = ("consultation",) if node.startswith("consult_") else ()
-    assert rec.path == ("language", "opening_hours", "welcome", "hot_topics", "main", *middle, node)
+    assert rec.path == ("language", "opening_hours", "welcome", "hot_topics", "main", *middle, node), rec
     assert rec.outcome == "queued", rec
     request = next(r for r in ivr_lab.handed if r.uniqueid == uid)
     assert (request.queue, request.skills, request.language, request.follow_up) == (queue, skills, language,
@@ -75,8 +76,8 @@ async def test_given_caller_hangs_up_mid_prompt_then_session_closed_where_they_l
 ) -> None:
     caplog.set_level(logging.INFO)
     caller = caller_number()
-    # "1" (Mandarin), then hang up 2 s into the welcome prompt
-    uid = await walk(ivr_lab, tmp_path, caller, "1", [], stay_ms=FIRST_KEY_MS + 2500)
+    # "1" (Mandarin), then hang up 2.5 s into the ~8 s welcome prompt
+    uid = await walk(ivr_lab, tmp_path, caller, "1", [], stay_ms=FIRST_KEY_MS + 3000)
 
     rec = await ivr_lab.ivr.wait_finished(uid, timeout=30)
 
