@@ -141,3 +141,15 @@ agents:
     assert any("overflow_queue: 'nowhere'" in p for p in problems)
     assert any("agent 10 defined twice" in p for p in problems)
     assert any("no agent holds skill 'z'" in p for p in problems)
+
+
+def test_given_agents_with_proficiency_when_baseline_members_then_penalty_is_five_minus_level() -> None:
+    from queues.baseline import Member, baseline_members
+    from queues.model import QueueConfig
+
+    queues = [QueueConfig("commerce", frozenset({"commerce"})), QueueConfig("complaints", frozenset({"complaints"}))]
+    agents = [Agent("1001", {"commerce": 5}), Agent("1002", {"commerce": 2, "complaints": 5}), Agent("1003", {})]
+    assert baseline_members(queues, agents) == [
+        Member("commerce", "PJSIP/1001", 0, "1001"),
+        Member("commerce", "PJSIP/1002", 3, "1002"),
+    ]  # complaints has no app_queue counterpart
