@@ -36,10 +36,12 @@ row, its segments and flags in one transaction, and a second ``put`` for the sam
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import json
+import threading
 import unicodedata
-from collections.abc import AsyncIterator, Awaitable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -223,6 +225,9 @@ def alembic_config(url: str) -> Any:
     return cfg
 
 
+_ALEMBIC_LOCK = threading.Lock()
+
+
 def upgrade_sync(url: str, revision: str = "head") -> None:
     """``alembic upgrade head`` (blocking; runs its own event loop: call from a thread or the CLI).
 
@@ -238,7 +243,8 @@ def upgrade_sync(url: str, revision: str = "head") -> None:
 
     _ensure_sqlite_dir(url)
     try:
-        command.upgrade(alembic_config(url), revision)
+        with _ALEMBIC_LOCK, _file_lock(url):  # one upgrade at a time: in this process, and on this host
+            command.upgrade(alembic_config(url), revision)
     except CatalogError:
         raise
     except Exception as exc:  # alembic and drivers raise many kinds; report them as one
@@ -270,6 +276,30 @@ def current_revision_sync(url: str) -> str | None:
                 return None
     finally:
         engine.dispose()
+
+
+@contextmanager
+def _file_lock(url: str) -> Iterator[None]:
+    """For SQLite, an exclusive ``flock`` on ``<db>.migrate.lock`` (the service and workers of one
+    host may start together); other databases rely on the check after a failed upgrade."""
+    path = _sqlite_path(url)
+    if path is None:
+        yield
+        return
+    with open(path + ".migrate.lock", "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def _sqlite_path(url: str) -> str | None:
+    if url.startswith("sqlite") and ":///" in url:
+        path = url.split(":///", 1)[1].split("?", 1)[0]
+        if path and path != ":memory:":
+            return path
+    return None
 
 
 def _ensure_sqlite_dir(url: str) -> None:
