@@ -117,7 +117,8 @@ class Recorder:
         self.catalog = catalog
         self.jobs = jobs
         self.clock = clock
-        self.rules = Rules(settings.enabled, settings.exclude_caller_prefixes, settings.tz)
+        self.rules = Rules(settings.enabled, settings.exclude_caller_prefixes, settings.tz,
+                           settings.only_caller_prefixes)
         self.state = RecorderState()
         self.closed: list[ClosedRecording] = []
         self._listeners: list[Callable[[ClosedRecording], None]] = []

@@ -129,12 +129,15 @@ class Rules:
         enabled: record at all.
         exclude_caller_prefixes: callers whose number starts with one of these are not recorded
             (test lines, numbers a data-protection rule exempts).
+        only_caller_prefixes: when not empty, only callers whose number starts with one of these
+            are recorded (a pilot on some lines; tests that share a PBX).
         tz: zone whose local date names the day folders.
     """
 
     enabled: bool = True
     exclude_caller_prefixes: tuple[str, ...] = ()
     tz: str = "Asia/Shanghai"
+    only_caller_prefixes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,6 +265,8 @@ def _on_bridge_enter(
         return state, []  # the caller's channel is already recorded (e.g. a blind transfer)
     uniqueid, linkedid, channel, caller_num = _pick_caller(legs)
     if caller_num and any(caller_num.startswith(p) for p in rules.exclude_caller_prefixes):
+        return state, []
+    if rules.only_caller_prefixes and not any(caller_num.startswith(p) for p in rules.only_caller_prefixes):
         return state, []
     seq = state.next_seq.get(linkedid, 1)
     stem = recording_stem(linkedid, seq, e.at, rules.tz)

@@ -50,6 +50,7 @@ class RecordingSettings(BaseModel):
         tz: zone whose local date names the ``YYYY/MM/DD`` folders.
         retention_days: recordings older than this many days are purged.
         exclude_caller_prefixes: caller numbers not recorded.
+        only_caller_prefixes: when not empty, only these callers are recorded.
         keep_legs: keep the two mono leg files after merging them into the stereo WAV.
         min_duration_s: shorter recordings are marked skipped and not transcribed.
         close_timeout_s: how long to wait for MixMonitor to close a file after the leg ended.
@@ -67,6 +68,7 @@ class RecordingSettings(BaseModel):
     tz: str = "Asia/Shanghai"
     retention_days: int = Field(default=180, ge=0)
     exclude_caller_prefixes: tuple[str, ...] = ()
+    only_caller_prefixes: tuple[str, ...] = ()
     keep_legs: bool = False
     min_duration_s: float = Field(default=1.0, ge=0)
     close_timeout_s: float = Field(default=30.0, gt=0)

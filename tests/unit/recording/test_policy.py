@@ -150,6 +150,12 @@ def test_given_excluded_caller_prefix_then_not_recorded() -> None:
     assert len(run([created, enter(AGENT, n=1), enter(CALLER)], Rules(exclude_caller_prefixes=("139",)))[1]) == 1
 
 
+def test_given_only_prefixes_then_other_callers_not_recorded() -> None:
+    created = ev.ChannelCreated(T0, CALLER, CALL, "c", caller_num="13900001231")
+    assert len(run([created, enter(AGENT, n=1), enter(CALLER)], Rules(only_caller_prefixes=("139000012",)))[1]) == 1
+    assert run([created, enter(AGENT, n=1), enter(CALLER)], Rules(only_caller_prefixes=("138",)))[1] == []
+
+
 def test_given_recording_disabled_then_nothing_recorded() -> None:
     assert run([enter(AGENT, n=1), enter(CALLER)], Rules(enabled=False))[1] == []
 
