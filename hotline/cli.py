@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 from collections.abc import Sequence
 
@@ -72,16 +71,6 @@ def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
-    from hotline.demo import run_demo
-
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s %(message)s")
-    print(f"hotline demo: {args.seconds:.0f} s of calls at {args.rate} calls/s, {args.seats} agent seats")
-    summary = asyncio.run(run_demo(settings, seconds=args.seconds, rate=args.rate, seats=args.seats))
-    print("\n".join(summary.lines()))
-    return 0 if summary.offered > 0 else 1
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for tests and docs)."""
     p = argparse.ArgumentParser(prog="hotline", description="12345 hotline integration server")
@@ -108,11 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run the service (AMI pump, call model, event log) until Ctrl-C")
     run.set_defaults(func=_cmd_run)
 
-    demo = sub.add_parser("demo", help="the main job on the lab: service + simulated agents and callers")
-    demo.add_argument("--seconds", type=float, default=60.0, help="how long callers keep arriving")
-    demo.add_argument("--rate", type=float, default=1.0, help="new calls per second")
-    demo.add_argument("--seats", type=int, default=20, help="agent seats to register")
-    demo.set_defaults(func=_cmd_demo)
+    from hotline.sim.cli import add_parser as add_sim_parser
+
+    add_sim_parser(sub)  # hotline sim, hotline demo
     add_ivr_parser(sub)  # hotline ivr prompts|check|announce
     add_agent_commands(sub)  # hotline agent login|logout|ready|pause|status
     add_recording_parser(sub)  # hotline speech worker|install-model|transcribe, recordings usage|purge, catalog

@@ -1,15 +1,15 @@
 """``hotline demo``: the main job on the lab, end to end, with a summary at the end.
 
-What it runs today (it grows as capabilities land):
-
-1. the service (AMI client, ordered pump, call tracker, event log);
-2. agent seats as a SIPp phone farm registered on the lab Asterisk (seats 1001..);
-3. citizens as SIPp callers with real RTP signalling, Poisson-like arrivals at ``--rate``
-   calls/s for ``--seconds``, spread over the busiest lines (commerce, labour & social
-   security, housing fund, environment, transport) through the app_queue baseline
-   (12301-12305) until hotline's own IVR and routing take over 12345;
-4. a progress line, then the summary: calls offered, answered, abandoned, lost, average
-   duration, and what the AMI pump handled.
+1. the service in-process (AMI, call model, IVR over AsyncAGI on 12345, skill routing,
+   recording), with its routing event log, Redis keys and catalog in a fresh folder, so the
+   summary counts this run only; the IVR and the recorder serve only this run's callers
+   (``caller_prefixes``), so a shared Asterisk is no problem;
+2. agent seats as SIPp farms (:mod:`hotline.sim.runner`), logged in and made ready in routing;
+3. citizens per a seeded :mod:`hotline.sim.plan` (Poisson arrivals, busiest-line mix, the IVR's
+   own DTMF routes, patience, talk time) as real SIP calls, a tqdm progress bar;
+4. the summary: offered/answered/abandoned from the routing metrics (the wallboard's source),
+   compared with the call model and the simulator's own count; service level (variant SL1:
+   answered within T / answered), ASA, AHT, per queue; recordings in the catalog.
 
 Bounded in calls and time; loopback only.
 """
@@ -17,133 +17,220 @@ Bounded in calls and time; loopback only.
 from __future__ import annotations
 
 import asyncio
+import logging
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from hotline.config import Settings
 from hotline.service import Service
-from hotline.sipp import SippRun, register_seats, start_sipp
-from telephony.calls import CallEnded, CallEvent
+from hotline.sim.plan import TrafficConfig, dtmf_routes, plan_calls
+from hotline.sim.runner import SimReport, SimSettings, Simulator, find_speech_clip
 
-#: the busiest 12345 lines (reference hotline) and their app_queue baseline numbers, with traffic shares
-LINES: dict[str, tuple[str, float]] = {
-    "commerce": ("12301", 0.30),
-    "labour_social": ("12302", 0.25),
-    "housing_fund": ("12303", 0.20),
-    "environment": ("12304", 0.15),
-    "transport": ("12305", 0.10),
-}
+log = logging.getLogger("hotline.demo")
 
 
 @dataclass
 class DemoSummary:
-    """The demo's closing numbers (calls are counted by the service's call tracker)."""
+    """The demo's closing numbers. ``offered``..``aht_s`` come from the routing metrics (wallboard)."""
 
     offered: int = 0
     answered: int = 0
+    answered_within_t: int = 0
     abandoned: int = 0
-    lost: int = 0
-    talk_s: list[float] = field(default_factory=list)
-    per_line: dict[str, int] = field(default_factory=dict)
-    ami_messages: int = 0
-    ami_events: int = 0
-    pump_max_depth: int = 0
+    callbacks: int = 0
+    answer_wait_s: float = 0.0
+    talk_s: float = 0.0
+    handled: int = 0
+    per_queue: dict[str, dict[str, float]] = field(default_factory=dict)
+    model_calls: int = 0
+    model_bridged: int = 0
+    recordings: int = 0
+    transcripts: int = 0
+    sim: dict[str, int] = field(default_factory=dict)
+    wallboard_url: str = ""
+
+    @property
+    def service_level_ratio(self) -> float | None:
+        """SL1 (answered within T / answered); None when nothing was answered."""
+        return self.answered_within_t / self.answered if self.answered else None
+
+    @property
+    def asa_s(self) -> float | None:
+        return self.answer_wait_s / self.answered if self.answered else None
+
+    @property
+    def aht_s(self) -> float | None:
+        return self.talk_s / self.handled if self.handled else None
 
     def lines(self) -> list[str]:
-        aht = sum(self.talk_s) / len(self.talk_s) if self.talk_s else 0.0
+        def f(v: float | None, fmt: str = "{:.1f}") -> str:
+            return "-" if v is None else fmt.format(v)
+
         out = [
-            "hotline demo summary",
+            "hotline demo summary (routing metrics = the wallboard's source)",
             f"  calls offered      {self.offered}",
-            f"  answered by agents {self.answered}",
+            f"  answered           {self.answered}",
             f"  abandoned          {self.abandoned}",
-            f"  closed as lost     {self.lost}",
-            f"  average call       {aht:.1f} s",
-            "  per line (calls placed): " + ", ".join(f"{k} {v}" for k, v in self.per_line.items()),
-            f"  AMI: {self.ami_messages} messages, {self.ami_events} domain events, "
-            f"pump max depth {self.pump_max_depth}",
+            f"  called back        {self.callbacks}",
+            f"  service level      {f(self.service_level_ratio, '{:.0%}')} (SL1: answered within T / answered)",
+            f"  ASA                {f(self.asa_s)} s",
+            f"  AHT (talk)         {f(self.aht_s)} s",
+            "  per queue:",
+        ]
+        for q, row in self.per_queue.items():
+            out.append(f"    {q:14} offered {int(row['offered']):3d} answered {int(row['answered']):3d} "
+                       f"abandoned {int(row['abandoned']):3d}")
+        out += [
+            f"  call model: {self.model_calls} trunk calls, {self.model_bridged} bridged to an agent",
+            f"  simulator: {self.sim}",
+            f"  recordings in the catalog {self.recordings}, transcripts done {self.transcripts}",
         ]
         return out
 
 
-async def run_demo(settings: Settings, seconds: float = 60.0, rate: float = 1.0, seats: int = 20,
-                   talk_ms: int = 4000, progress: bool = True) -> DemoSummary:
-    """Run the demo traffic against the lab and return the summary.
+def summarise(report: dict[str, Any]) -> DemoSummary:
+    """Routing metrics (:meth:`queues.metrics.MetricsState.report`) -> summary totals. Pure."""
+    s = DemoSummary()
+    for key, c in report["by_queue"].items():
+        queue = key[1] if isinstance(key, tuple) else str(key)  # (day, queue)
+        s.offered += c.offered
+        s.answered += c.answered
+        s.answered_within_t += c.answered_within_t
+        s.abandoned += c.abandoned
+        s.callbacks += c.callbacks
+        s.answer_wait_s += c.answer_wait_s
+        s.talk_s += c.talk_s
+        s.handled += c.handled
+        row = s.per_queue.setdefault(queue, {"offered": 0, "answered": 0, "abandoned": 0})
+        row["offered"] += c.offered
+        row["answered"] += c.answered
+        row["abandoned"] += c.abandoned
+    return s
+
+
+#: skills the sample IVR menu asks for on top of a line's skill (``ivr/examples/12345.yaml``: consultation,
+#: request, complaint, ...) that the example agents file does not hand out; the demo gives every agent
+#: them at level 3 so a call is routed by its line, as an operator's real agents file would
+MENU_SKILLS = ("consultation", "request", "complaint", "seniority", "suggestion", "follow_up")
+
+
+def demo_agents_file(source: Path, dest: Path) -> Path:
+    """The agents file with :data:`MENU_SKILLS` added to every agent block (existing levels kept)."""
+    import yaml
+
+    data = yaml.safe_load(source.read_text(encoding="utf-8"))
+    for agent in data["agents"]:
+        skills = agent.setdefault("skills", {})
+        for skill in MENU_SKILLS:
+            skills.setdefault(skill, 3)
+    dest.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return dest
+
+
+def demo_settings(settings: Settings, workdir: Path, prefix: str) -> Settings:
+    """The demo's settings: this run's callers only, fresh logs, Redis keys and catalog under ``workdir``."""
+    chroot = settings.lab.root / "chroot"
+    return settings.model_copy(update={
+        "event_log": settings.event_log.model_copy(update={"path": workdir / "ami.log"}),
+        "redis": settings.redis.model_copy(update={"key_prefix": f"hotline-demo-{prefix}:"}),
+        "ivr": settings.ivr.model_copy(update={"caller_prefixes": (prefix,),
+                                               "prompt_dir": chroot / "usr/share/asterisk/sounds"}),
+        "routing": settings.routing.model_copy(update={
+            "event_log": workdir / "routing.log",
+            "agents_file": demo_agents_file(settings.routing.agents_file, workdir / "agents.yaml")}),
+        "recording": settings.recording.model_copy(update={
+            "only_caller_prefixes": (prefix,),
+            "catalog": settings.recording.catalog.model_copy(update={
+                "url": f"sqlite+aiosqlite:///{workdir / 'catalog.sqlite'}"}),
+        }),
+        "web": settings.web.model_copy(update={"enabled": False}),
+    })
+
+
+async def run_demo(settings: Settings, seconds: float = 60.0, rate: float = 1.0, seats: list[int] | None = None,
+                   seed: int = 12345, talk_median_s: float = 8.0, patience_mean_s: float = 30.0,
+                   progress: bool = True, workdir: Path | None = None,
+                   mix: dict[str, float] | None = None) -> tuple[DemoSummary, SimReport]:
+    """Run the demo traffic against the lab and return the summary and the simulator's report.
 
     Args:
-        seconds: how long callers keep arriving (wall-clock seconds).
-        rate: new calls per second, all lines together.
-        seats: agent seats registered (from ``settings.lab.first_seat``).
-        talk_ms: how long a caller stays once answered.
+        seconds: how long callers keep arriving (the compressed "hour", wall-clock seconds).
+        rate: mean new calls per second.
+        seats: agent seats (default 1131-1160).
     Raises:
         AmiError: the lab's AMI is not reachable.
         RuntimeError: SIPp could not register the seats.
     """
-    service = Service(settings)
-    summary = DemoSummary()
-    ended: list[CallEnded] = []
+    seats = seats or list(range(1131, 1161))
+    workdir = workdir or Path(tempfile.mkdtemp(prefix="hotline-demo-"))
+    prefix = f"137{int(time.time()) % 10000:04d}"
+    cfg = demo_settings(settings, workdir, prefix)
+    service = Service(cfg)
+    from ivr.menus import load_menu
 
-    def on_call(event: CallEvent) -> None:
-        if isinstance(event, CallEnded):
-            ended.append(event)
-
-    service.calls.subscribe(on_call)
+    menu = load_menu(cfg.ivr.menu_path)
+    traffic = TrafficConfig(seed=seed, rate_per_s=rate, duration_s=seconds, max_calls=int(seconds * rate * 3) + 5,
+                            talk_median_s=talk_median_s, patience_mean_s=patience_mean_s,
+                            first_number=int(prefix) * 10**(11 - len(prefix)),
+                            **({"mix": mix} if mix else {}))
+    plan = plan_calls(traffic, dtmf_routes(menu))
     await service.start()
-    work = Path(tempfile.mkdtemp(prefix="hotline-demo-"))
-    total_calls = max(1, int(seconds * rate))
-    seat_ids = list(range(settings.lab.first_seat, settings.lab.first_seat + seats))
-    phones = await start_sipp("answer", work, calls=total_calls * 2, duration_ms=800, timeout_s=int(seconds) + 120)
-    runs: list[SippRun] = []
+    sim = Simulator(service.ami, service.calls, plan, traffic,
+                    SimSettings(tuple(seats), workdir, max_wall_s=seconds + 240, audio_clip=find_speech_clip()))
+    bar = None
     try:
-        await register_seats(seat_ids, phones.port, work)
-        for i, seat in enumerate(seat_ids):
-            queue = list(LINES)[i % len(LINES)]
-            await service.ami.action("QueueAdd", {"Queue": queue, "Interface": f"PJSIP/{seat}",
-                                                  "Penalty": i % 3}, check=True)
-        for n, (line, (number, share)) in enumerate(LINES.items()):
-            count = max(1, round(total_calls * share))
-            summary.per_line[line] = count
-            runs.append(await start_sipp(
-                "caller", work, calls=count, rate=max(0.05, rate * share), duration_ms=talk_ms,
-                keys={"caller": f"13{n}{int(time.time()) % 100000000:08d}", "dial": number},
-                timeout_s=int(seconds) + 120))
-        started = time.monotonic()
-        while any(r.proc.returncode is None for r in runs):
-            await asyncio.sleep(1.0)
-            if progress:
-                el = time.monotonic() - started
-                print(f"\r  {el:5.0f}s  active calls {len(service.calls.model.active_calls()):3d}  "
-                      f"ended {len(ended):4d}", end="", flush=True)
-            if time.monotonic() - started > seconds + 120:
-                break
+        answering = await sim.start_phones()
+        assert service.routing is not None, "the demo needs routing enabled"
+        for seat in answering:
+            try:
+                await service.routing.dispatcher.login(str(seat))
+                await service.routing.dispatcher.ready(str(seat))
+            except Exception as exc:  # an agent unknown to the agents file: not ours to route
+                log.warning("seat %s not routed: %s", seat, exc)
         if progress:
-            print()
-        await asyncio.sleep(2.0)
+            from tqdm import tqdm
+
+            bar = tqdm(total=len(plan), unit="call", desc="calls")
+
+        def on_progress(done: int, total: int) -> None:
+            if bar is not None:
+                bar.n = done
+                bar.refresh()
+
+        report = await sim.run(on_progress)
+        await asyncio.sleep(3.0)  # last hang-ups reach routing and the recorder
     finally:
-        for r in runs:
-            await r.stop()
-        await phones.stop()
-        for i, seat in enumerate(seat_ids):
-            await service.ami.action("QueueRemove", {"Queue": list(LINES)[i % len(LINES)],
-                                                     "Interface": f"PJSIP/{seat}"})
+        if bar is not None:
+            bar.close()
+        await sim.stop()
+    summary = summarise(service.routing.report())
+    summary.sim = report.as_dict()
+    ours = {o.linkedid for o in report.outcomes if o.linkedid}
     for call in service.calls.model.calls.values():
-        trunk = [leg for leg in call.legs.values() if leg.channel.startswith("PJSIP/trunk")]
-        agents = [leg for leg in call.legs.values()
-                  if leg.channel.startswith("PJSIP/1") and leg.answered_at is not None]
-        if not trunk:
+        if call.linkedid not in ours:
             continue
-        summary.offered += 1
-        if call.end_reason == "lost":
-            summary.lost += 1
-        elif agents:
-            summary.answered += 1
-            end = call.ended_at or time.time()
-            summary.talk_s.append(end - min(a.answered_at or end for a in agents))
-        else:
-            summary.abandoned += 1
-    summary.ami_messages = service.ami.stats.messages
-    summary.ami_events = service.ami.stats.events
-    summary.pump_max_depth = service.ami.stats.pump_max_depth
+        summary.model_calls += 1
+        summary.model_bridged += any(leg.answered_at is not None and leg.channel.startswith("PJSIP/")
+                                     and not leg.channel.startswith("PJSIP/trunk") for leg in call.legs.values())
+    summary.recordings = await count_recordings(cfg)
     await service.stop()
-    return summary
+    return summary, report
+
+
+async def count_recordings(settings: Settings) -> int:
+    """Recordings of this run in the catalog (0 if the catalog was never created)."""
+    try:
+        from sqlalchemy import text
+        from sqlalchemy.ext.asyncio import create_async_engine
+
+        engine = create_async_engine(settings.recording.catalog.url)
+        async with engine.connect() as conn:
+            n = (await conn.execute(text("SELECT count(*) FROM recordings"))).scalar_one()
+        await engine.dispose()
+        return int(n)
+    except Exception as exc:
+        log.warning("catalog not readable: %s", exc)
+        return 0
