@@ -13,8 +13,10 @@ Per attempt (see :mod:`callbacks.model` for the id scheme):
   survey), with a timeout on the action itself (``action_timeout_s``);
 * ``OriginateResponse`` (correlated by ``ActionID``, never by its ``<null>`` Uniqueid): Reason 4
   -> IN_CALL, keyed by its uniqueid from then on; 0/1/3/5/8 -> the retry policy, a generic 0/1
-  refined by the ``DialEnd`` / ``Hangup`` seen before it for the attempt's AccountCode (Asterisk 22
-  reports a SIP 486 as Reason 0: :func:`callbacks.policy.outcome_for_response`);
+  refined by the ``DialEnd`` / ``Hangup`` of the attempt's AccountCode (Asterisk 22 reports a SIP
+  486 as Reason 0: :func:`callbacks.policy.outcome_for_response`). Those may arrive before *or
+  after* the OriginateResponse (seen on the lab), so a generic 0/1 without evidence waits up to
+  ``EVIDENCE_GRACE_S`` for it;
 * ``UserEvent(HotlineReminder)`` from the dialplan, correlated by its ``Attempt`` header:
   ``rated`` (key 1-3) / ``no_rating`` (survey) / ``played`` (message done);
 * ``Hangup`` of the answered uniqueid before that: a reminder counts as delivered (answered), a
@@ -64,6 +66,9 @@ log = logging.getLogger("hotline.callbacks")
 
 Publish = Callable[[OutboxEvent], Awaitable[Any]]
 
+#: seconds (real time) to wait for the DialEnd/Hangup of an attempt whose OriginateResponse came first
+EVIDENCE_GRACE_S = 2.0
+
 
 @dataclass(frozen=True, slots=True)
 class Answered:
@@ -108,10 +113,12 @@ class Dialler:
         self._by_attempt: dict[str, str] = {}
         self._by_uniqueid: dict[str, str] = {}
         self._evidence: dict[str, list[Any]] = {}  # attempt id -> [DialEnd DialStatus, Hangup Cause]
+        self._undecided: dict[str, tuple[int, float]] = {}  # attempt id -> (Reason, monotonic deadline)
         self._inbox: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._need_resolve = False
+        self._stopping = False
         self.originates = 0  # Originate actions sent (tests, metrics)
         ami.subscribe(self._on_ami)
 
@@ -135,10 +142,12 @@ class Dialler:
 
     async def stop(self) -> None:
         if self._task is not None:
+            self._stopping = True
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
+                await asyncio.wait_for(self._task, 5.0)
             self._task = None
+            self._stopping = False
 
     def wake(self) -> None:
         """Run a tick now (new job, clock moved in a test)."""
@@ -225,7 +234,7 @@ class Dialler:
 
     # ------------------------------------------------------------------ the one task
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 while not self._inbox.empty():
                     kind, item = self._inbox.get_nowait()
@@ -241,15 +250,19 @@ class Dialler:
                 if nxt is not None:
                     delay = max(0.0, min(delay, nxt - self.clock()))
             if self._inbox.empty():
+                # asyncio.timeout, not wait_for: Python 3.11's wait_for swallows a cancel that
+                # races with the event being set, and stop() would then wait forever
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), delay)
+                    async with asyncio.timeout(delay):
+                        await self._wake.wait()
             self._wake.clear()
 
     async def tick(self) -> None:
         """One pass: resolve UNKNOWN attempts, start due callbacks, dial due jobs within the caps."""
+        now = self.clock()
+        await self._decide_overdue(now)
         if not self.ami.connected:
             return
-        now = self.clock()
         if self._need_resolve:
             await self._resolve_unknown(now)
         await self._start_due_callbacks(now)
@@ -329,21 +342,28 @@ class Dialler:
             seen = self._evidence.setdefault(attempt, ["", None])
             seen[0] = dial_status or seen[0]
             seen[1] = cause if cause is not None else seen[1]
+            if attempt in self._undecided:
+                job = self.flight.get(self._by_attempt[attempt])
+                if job is not None:
+                    await self._decide_failure(job, self._undecided.pop(attempt)[0], now)
             return
         if kind == "originate":
             job = self.flight.get(self._by_action.get(item.action_id, ""))
             if job is None or job.status is not JobStatus.DIALING:
                 return
-            dial_status, cause = self._evidence.pop(job.attempt_id, ["", None])
-            outcome = pol.outcome_for_response(item.reason, dial_status, cause)
+            outcome = pol.outcome_for_reason(item.reason)
             if outcome is Outcome.ANSWERED:
                 uniqueid = item.uniqueid if item.uniqueid not in (None, "<unknown>") else None
                 job = pol.answered(job, uniqueid, now)
                 await self._update(job)
                 if job.kind is JobKind.CALLBACK:
                     await self._callback_answered(job, uniqueid or "", item.channel)
+            elif outcome in (Outcome.FAILED, Outcome.HUNG_UP) and job.attempt_id not in self._evidence:
+                # Asterisk 22 may send the OriginateResponse before the DialEnd/Hangup that say why:
+                # wait for that evidence a moment (EVIDENCE_GRACE_S, real time) before deciding
+                self._undecided[job.attempt_id] = (item.reason, time.monotonic() + EVIDENCE_GRACE_S)
             else:
-                await self._finish(job, outcome, now)
+                await self._decide_failure(job, item.reason, now)
             return
         if kind == "userevent":
             job = self.flight.get(self._by_attempt.get(item.headers.get("Attempt", ""), ""))
@@ -363,8 +383,31 @@ class Dialler:
             return
         if kind == "hangup":
             job = self.flight.get(self._by_uniqueid.get(item.uniqueid, ""))
-            if job is not None and job.status is JobStatus.IN_CALL and job.kind is not JobKind.CALLBACK:
+            if job is None:
+                return
+            if job.status is JobStatus.IN_CALL and job.kind is not JobKind.CALLBACK:
                 await self._finish(job, Outcome.ANSWERED, now)  # hung up mid-message (a survey: NO_INPUT)
+            elif job.status is JobStatus.DIALING and job.meta.get("reattached"):
+                # re-attached after a restart: this session will never see its OriginateResponse
+                outcome = pol.HANGUP_CAUSE_OUTCOMES.get(item.cause, Outcome.FAILED)
+                await self._finish(replace(job, meta={k: v for k, v in job.meta.items() if k != "reattached"}),
+                                   outcome, now)
+
+    async def _decide_failure(self, job: Job, reason: int, now: float) -> None:
+        dial_status, cause = self._evidence.pop(job.attempt_id, ["", None])
+        outcome = pol.outcome_for_response(reason, dial_status, cause)
+        log.debug("callbacks: %s OriginateResponse Reason %s, DialEnd %r, Hangup cause %r -> %s",
+                  job.attempt_id, reason, dial_status, cause, outcome)
+        await self._finish(job, outcome, now)
+
+    async def _decide_overdue(self, now: float) -> None:
+        """Attempts whose OriginateResponse said 0/1 and whose evidence did not come in time."""
+        late = [a for a, (_r, deadline) in self._undecided.items() if deadline <= time.monotonic()]
+        for attempt in late:
+            reason, _deadline = self._undecided.pop(attempt)
+            job = self.flight.get(self._by_attempt.get(attempt, ""))
+            if job is not None:
+                await self._decide_failure(job, reason, now)
 
     async def _finish(self, job: Job, outcome: Outcome, now: float, rating: int | None = None) -> None:
         done = pol.record_outcome(job, outcome, self.policy, now, rating)
@@ -406,6 +449,7 @@ class Dialler:
         self._by_action.pop(job.action_id, None)
         self._by_attempt.pop(job.attempt_id, None)
         self._evidence.pop(job.attempt_id, None)
+        self._undecided.pop(job.attempt_id, None)
         if job.uniqueid:
             self._by_uniqueid.pop(job.uniqueid, None)
 
@@ -415,9 +459,13 @@ class Dialler:
             self._need_resolve = False
             return
         resp = await self.ami.action("CoreShowChannels", timeout=self.settings.action_timeout_s)
-        live = {m.text("AccountCode"): m.text("Uniqueid") for m in resp.events if m.text("AccountCode")}
+        live = {m.text("AccountCode"): (m.text("Uniqueid"), m.text("ChannelStateDesc") == "Up")
+                for m in resp.events if m.text("AccountCode")}
         for job in unknown:
-            resolved = pol.resolve_unknown(job, live.get(job.attempt_id), self.policy, now)
+            uniqueid, up = live.get(job.attempt_id, (None, False))
+            resolved = pol.resolve_unknown(job, uniqueid, self.policy, now, live_up=up)
+            if resolved.status is JobStatus.DIALING:
+                resolved = replace(resolved, meta={**resolved.meta, "reattached": True})
             log.info("callbacks: %s unknown after AMI loss -> %s", job.attempt_id, resolved.status)
             if resolved.status.in_flight:
                 await self._update(resolved)

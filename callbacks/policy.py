@@ -28,8 +28,10 @@ with no valid key is ``NO_INPUT`` and is retried).
 **The unknown rule** (an Originate sent, then the AMI connection dropped before its
 ``OriginateResponse``): the job is never re-sent blindly. It goes to UNKNOWN and counts against
 the caps. On reconnect the adapter lists channels (``CoreShowChannels``) and looks for the
-attempt's ``AccountCode``: a live channel means the call is going on (IN_CALL, re-attached by its
-uniqueid; the dialplan's ``UserEvent`` still carries the attempt id). No channel means the call
+attempt's ``AccountCode``: a live channel means the call is going on (IN_CALL when it is up,
+DIALING while it still rings), re-attached by its uniqueid (its ``Hangup`` ends the attempt, and
+the dialplan's ``UserEvent`` still carries the attempt id). The same rule covers a restart of the
+service: in-flight jobs found in Redis at start are UNKNOWN until this evidence is read. No channel means the call
 either never rang or already ended: the attempt is spent with outcome ``UNKNOWN`` and the job is
 retried only after ``retry_gaps_s[UNKNOWN]`` (default 30 min), never at once. A job that was
 IN_CALL (answered) when the connection dropped and has no channel afterwards is DONE for a plain
@@ -337,16 +339,23 @@ def connection_lost(job: Job) -> Job:
     return replace(job, status=JobStatus.UNKNOWN, reason="answered" if job.status is JobStatus.IN_CALL else "")
 
 
-def resolve_unknown(job: Job, live_uniqueid: str | None, policy: SchedulePolicy, now: float) -> Job:
-    """Apply the evidence found after a reconnect (see the module docstring).
+def resolve_unknown(job: Job, live_uniqueid: str | None, policy: SchedulePolicy, now: float,
+                    live_up: bool = True) -> Job:
+    """Apply the evidence found after a reconnect or a restart (see the module docstring).
 
     Args:
         live_uniqueid: the uniqueid of a live channel whose AccountCode is the attempt id, or None.
+        live_up: that channel is answered (``ChannelStateDesc: Up``); False while it still rings.
+    Returns:
+        IN_CALL (live and up), DIALING re-attached to the ringing channel (its Hangup ends the
+        attempt), or the attempt closed as described in the module docstring.
     """
     if job.status is not JobStatus.UNKNOWN:
         return job
     if live_uniqueid is not None:
-        return replace(answered(job, live_uniqueid, now), reason="")
+        if live_up:
+            return replace(answered(job, live_uniqueid, now), reason="")
+        return replace(job, status=JobStatus.DIALING, uniqueid=live_uniqueid, reason="")
     was_answered = job.reason == "answered"
     job = replace(job, reason="")
     if was_answered:

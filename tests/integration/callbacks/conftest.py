@@ -16,8 +16,10 @@ from callbacks.settings import CallbacksSettings
 from callbacks.store import CallbackStore, open_store
 from hotline import lab
 from hotline.config import AmiConfig
+from hotline.sipp import SippRun, start_sipp
 from telephony.ami import AmiClient
 from tests.support.servers import ServerProcess
+from tests.support.wait import until
 
 PSTN_PORT = 5080  # where the lab trunk sends outbound calls (asterisk_conf/pjsip.conf)
 #: callbacks' seats for tests (other engineers use other ranges at the same time)
@@ -86,3 +88,23 @@ async def make_dialler(ami: AmiClient, store: CallbackStore, cb_settings: Callba
 @pytest.fixture
 def workdir(tmp_path: Path) -> Path:
     return tmp_path
+
+
+def udp_bound(port: int) -> bool:
+    """True when a UDP socket is bound to ``port`` (read from /proc/net/udp: probing by binding
+    would race with SIPp's own bind)."""
+    suffix = f":{port:04X}"
+    with open("/proc/net/udp") as f:
+        return any(line.split()[1].endswith(suffix) for line in f.readlines()[1:])
+
+
+async def start_phone(scenario: str, workdir: Path, **kwargs: object) -> SippRun:
+    """Start the PSTN simulator (SIPp UAS) on 127.0.0.1:5080 and wait until it listens.
+
+    Raises:
+        AssertionError: something else already holds 5080 (a SIPp left over by an aborted run).
+    """
+    assert not udp_bound(PSTN_PORT), "UDP 5080 is busy before the test: a SIPp left over from an aborted run?"
+    run = await start_sipp(scenario, workdir, port=PSTN_PORT, **kwargs)  # type: ignore[arg-type]
+    await until(lambda: udp_bound(PSTN_PORT), timeout=10, what="SIPp listening on 5080")
+    return run

@@ -8,8 +8,7 @@ from pathlib import Path
 from callbacks.model import JobStatus, Outcome
 from callbacks.store import CallbackStore
 from hotline.rtpcap import schedule, write_dtmf_pcap
-from hotline.sipp import start_sipp
-from tests.integration.callbacks.conftest import PSTN_PORT, Clock
+from tests.integration.callbacks.conftest import Clock, start_phone
 from tests.support.wait import until
 from ticketing.connector import OutboxEvent
 
@@ -21,7 +20,7 @@ async def _job(store: CallbackStore, job_id: str):
 async def test_given_closed_work_order_when_citizen_presses_1_then_satisfied_goes_to_work_order_and_stats(
         make_dialler, store: CallbackStore, workdir: Path) -> None:
     write_dtmf_pcap(workdir / "answer_dtmf.pcap", schedule("11", first_at_ms=2500, gap_ms=2500))
-    phone = await start_sipp("answer_dtmf", workdir, port=PSTN_PORT, calls=1, duration_ms=300, timeout_s=60)
+    phone = await start_phone("answer_dtmf", workdir, calls=1, duration_ms=300, timeout_s=60)
     published: list[OutboxEvent] = []
 
     async def publish(event: OutboxEvent) -> None:
@@ -65,7 +64,7 @@ async def test_given_busy_citizen_when_reminder_dials_then_it_retries_at_the_bus
         make_dialler, store: CallbackStore, clock: Clock, workdir: Path) -> None:
     from callbacks.model import Job, JobKind, Message
 
-    phone = await start_sipp("busy", workdir, port=PSTN_PORT, calls=3, timeout_s=60)
+    phone = await start_phone("busy", workdir, calls=3, timeout_s=60)
     dialler = make_dialler()
     await dialler.start()
     try:
@@ -101,7 +100,7 @@ async def test_given_phone_that_never_answers_when_reminder_dials_then_no_answer
         make_dialler, store: CallbackStore, clock: Clock, workdir: Path) -> None:
     from callbacks.model import Job, JobKind, Message
 
-    phone = await start_sipp("noanswer", workdir, port=PSTN_PORT, calls=1, timeout_s=60)
+    phone = await start_phone("ring_noanswer", workdir, calls=1, timeout_s=60)
     dialler = make_dialler()
     await dialler.start()
     try:

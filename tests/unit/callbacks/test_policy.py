@@ -135,13 +135,14 @@ def test_given_job_due_while_window_closed_when_planned_then_moved_not_dialled()
     assert plan.dial == () and plan.move == (("j1", at(2025, 10, 9, 8, 30)),)
 
 
-@pytest.mark.parametrize(("was", "live", "status", "outcome"), [
-    (JobStatus.DIALING, "u9", JobStatus.IN_CALL, None),
-    (JobStatus.DIALING, None, JobStatus.PENDING, Outcome.UNKNOWN),
-    (JobStatus.IN_CALL, None, JobStatus.DONE, Outcome.ANSWERED),
+@pytest.mark.parametrize(("was", "live", "up", "status", "outcome"), [
+    (JobStatus.DIALING, "u9", True, JobStatus.IN_CALL, None),
+    (JobStatus.DIALING, "u9", False, JobStatus.DIALING, None),
+    (JobStatus.DIALING, None, False, JobStatus.PENDING, Outcome.UNKNOWN),
+    (JobStatus.IN_CALL, None, False, JobStatus.DONE, Outcome.ANSWERED),
 ])
 def test_given_ami_lost_mid_attempt_when_evidence_found_then_never_resent_at_once(
-        was: JobStatus, live: str | None, status: JobStatus, outcome: Outcome | None) -> None:
+        was: JobStatus, live: str | None, up: bool, status: JobStatus, outcome: Outcome | None) -> None:
     now = at(2025, 9, 30, 10)
     job = pol.start_attempt(pol.schedule(_job(), DAY, now), now, "a1")
     if was is JobStatus.IN_CALL:
@@ -149,7 +150,7 @@ def test_given_ami_lost_mid_attempt_when_evidence_found_then_never_resent_at_onc
     lost = pol.connection_lost(job)
     assert lost.status is JobStatus.UNKNOWN
     assert pol.plan_dials([lost], DAY, now + 1).dial == ()  # counts as in flight, never re-dialled
-    after = pol.resolve_unknown(lost, live, DAY, now + 5)
+    after = pol.resolve_unknown(lost, live, DAY, now + 5, live_up=up)
     assert after.status is status
     assert after.last_outcome is outcome
     if status is JobStatus.PENDING:
