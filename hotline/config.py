@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from callbacks.settings import CallbacksSettings
 from hotline.errors import ConfigError
 from ivr.settings import IvrConfig
 from qa.settings import QaConfig
@@ -88,6 +89,7 @@ class Settings(_Strict):
     routing: RoutingSettings = RoutingSettings()
     web: WebConfig = WebConfig()
     qa: QaConfig = QaConfig()
+    callbacks: CallbacksSettings = CallbacksSettings()
 
 
 def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
