@@ -1,0 +1,114 @@
+"""The callbacks component of ``hotline run``: the dialler plus its wiring to routing and ticketing.
+
+Built by :func:`build_callbacks` (called from :mod:`hotline.service`):
+
+* store: Redis at ``redis.url`` under ``callbacks.key_prefix``;
+* ``publish``: the ticketing component's outbox (``RedisOutbox.enqueue``): satisfaction results go
+  to the work order as ``work_order.updated`` events; without ticketing they are only counted;
+* the SLA monitor's card hook is set to :meth:`Dialler.on_sla_card` (department deadline calls);
+* keep-my-place: ``waiting_calls`` is the routing dispatcher's waiting list and ``connect`` hands the
+  answered citizen to routing (``enqueue`` of a :class:`queues.handover.QueueRequest` with the
+  caller's priority + ``callback_priority_boost``), so the next free agent takes them;
+  :meth:`CallbacksComponent.accept_callback` is what the IVR/routing calls when a caller accepts
+  the callback offer (``OfferCallback``): it stores the request and tells routing
+  ``CallbackRequested`` (counted as a callback, not an abandon).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
+from callbacks.api import CallbacksApi
+from callbacks.dialler import Answered, Connect, Dialler
+from callbacks.keepplace import CallbackRequest
+from callbacks.numbers import normalise_number
+from callbacks.settings import CallbacksSettings
+from callbacks.store import CallbackStore, open_store
+from queues.events import CallbackRequested
+from queues.handover import QueueRequest
+from telephony.ami import AmiClient
+
+log = logging.getLogger("hotline.callbacks")
+
+
+class CallbacksComponent:
+    """``start``/``stop`` for the service; ``api`` for the web app; ``accept_callback`` for the IVR."""
+
+    def __init__(self, dialler: Dialler, store: CallbackStore, settings: CallbacksSettings,
+                 callback_requested: Callable[[CallbackRequested], Awaitable[None]] | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.dialler = dialler
+        self.store = store
+        self.settings = settings
+        self.api = CallbacksApi(store, settings, clock)
+        self.callback_requested = callback_requested
+        self.clock = clock
+
+    async def start(self) -> None:
+        await self.dialler.start()
+
+    async def stop(self) -> None:
+        await self.dialler.stop()
+        await self.store.close()
+
+    async def accept_callback(self, linkedid: str, number: str, queue: str, *, enqueued_at: float | None = None,
+                              priority: int = 0, skills: Iterable[str] = (), language: str = "zh"
+                              ) -> tuple[CallbackRequest, bool]:
+        """A waiting caller accepted a keep-my-place callback.
+
+        Args:
+            linkedid: the call (AMI ``Linkedid``); the request id is ``cb-<linkedid>``.
+            number: the calling number or one the caller keyed in (validated, normalised).
+            enqueued_at: epoch s the caller first queued (their place); default now.
+        Returns:
+            ``(request, created)``: the pending request of this number and queue if there is one.
+        Raises:
+            callbacks.errors.InvalidNumber: not a mainland number (ask the caller again).
+        """
+        now = self.clock()
+        request = CallbackRequest(request_id=f"cb-{linkedid}", number=normalise_number(number), queue=queue,
+                                  linkedid=linkedid, enqueued_at=enqueued_at if enqueued_at is not None else now,
+                                  requested_at=now, priority=priority, skills=tuple(skills), language=language,
+                                  mode=self.settings.callback_mode)
+        stored, created = await self.dialler.request_callback(request)
+        if self.callback_requested is not None:
+            await self.callback_requested(CallbackRequested(linkedid, now))
+        return stored, created
+
+
+def routing_connect(enqueue: Callable[[QueueRequest], Awaitable[None]], boost: int) -> Connect:
+    """``connect`` through the routing component: the answered citizen (parked on MOH in
+    ``hotline-hold``) is queued at the caller's priority + ``boost``."""
+
+    async def connect(answered: Answered) -> None:
+        r = answered.request
+        await enqueue(QueueRequest(
+            linkedid=answered.uniqueid, uniqueid=answered.uniqueid, channel=answered.channel, caller_num=r.number,
+            queue=r.queue, skills=r.skills, language=r.language, priority=r.priority + boost,
+            at=time.time(), variables={"callback_id": r.request_id, "original_linkedid": r.linkedid}))
+
+    return connect
+
+
+def build_callbacks(settings: Any, ami: AmiClient, routing: Any = None,
+                    components: Iterable[Any] = ()) -> CallbacksComponent:
+    """Build the component from the service settings; ``routing`` is ``queues.component.Routing`` or None,
+    ``components`` the ones built so far (the ticketing component is looked up there)."""
+    cfg: CallbacksSettings = settings.callbacks
+    store = open_store(settings.redis.url, cfg.key_prefix)
+    ticketing = next((c for c in components if hasattr(c, "outbox") and hasattr(c, "monitor")), None)
+    publish = ticketing.outbox.enqueue if ticketing is not None else None
+    waiting = connect = requested = None
+    if routing is not None:
+        dispatcher = routing.dispatcher
+        waiting = dispatcher.waiting
+        connect = routing_connect(routing.enqueue, cfg.callback_priority_boost)
+        # the dispatcher has no public "callback requested" entry yet: its command queue takes the event
+        requested = getattr(dispatcher, "callback_requested", None) or getattr(dispatcher, "_command", None)
+    dialler = Dialler(ami, store, cfg, publish=publish, waiting_calls=waiting, connect=connect)
+    if ticketing is not None and getattr(ticketing, "monitor", None) is not None:
+        ticketing.monitor.hook = dialler.on_sla_card
+    return CallbacksComponent(dialler, store, cfg, requested)
