@@ -17,6 +17,7 @@ import asyncio
 import sys
 from collections.abc import Sequence
 
+from callbacks.cli import add_parsers as add_callbacks_parsers
 from hotline.config import Settings, load_settings
 from hotline.errors import HotlineError
 from ivr.cli import add_parser as add_ivr_parser
@@ -105,6 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_recording_parser(sub)  # hotline speech worker|install-model|transcribe, recordings usage|purge, catalog
     add_outbox_parser(sub)  # hotline outbox status|list|dead|replay ID|replay-all
     add_qa_parser(sub)  # hotline qa sample|check|calibration
+    add_callbacks_parsers(sub)  # hotline reminders add|list|cancel|import, hotline callbacks list|cancel
     from web.cli import register as register_web
 
     register_web(sub)  # hotline user add|list, hotline check
