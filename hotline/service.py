@@ -15,6 +15,7 @@ import logging
 import signal
 from typing import Protocol
 
+from callbacks.component import build_callbacks
 from hotline.config import Settings
 from ivr.agi import RecordingHandOver
 from ivr.plugin import build_ivr
@@ -95,6 +96,12 @@ class Service:
             self.components.append(self.recorder)
         # work orders, durable outbox (RT, webhook, MQTT bus), SLA cards (ticketing/component.py)
         self.components.extend(ticketing_components(settings, self.calls))
+        # callbacks, voice reminders, satisfaction and deadline calls (callbacks/component.py); after
+        # ticketing (outbox for ratings, SLA card hook) and routing (keep-my-place hand-over)
+        self.callbacks = (build_callbacks(settings, self.ami, self.routing, self.components)
+                          if settings.callbacks.enabled else None)
+        if self.callbacks is not None:
+            self.components.append(self.callbacks)
         # HTTP API, wallboard, supervisor console, /metrics on settings.web.host:port (web/component.py)
         if settings.web.enabled:
             from web.component import build_web
