@@ -54,26 +54,34 @@ class AgentControl:
         self.key = key
         self.dispatcher = dispatcher
         self.served = 0
+        self._stopping = False
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         if self._task is None:
+            self._stopping = False
             self._task = asyncio.create_task(self._run(), name="routing-agent-control")
 
-    async def stop(self) -> None:
+    async def stop(self, timeout_s: float = 3.0) -> None:
+        """Let the current ``BLPOP`` (1 s) return, then end; cancel only if it does not within ``timeout_s``
+        (cancelling a client inside a blocking command can leave its connection unusable)."""
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            self._stopping = True
+            try:
+                await asyncio.wait_for(asyncio.shield(self._task), timeout_s)
+            except TimeoutError:
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await self._task
             self._task = None
 
     async def _run(self) -> None:
         failing = False
-        while True:
+        while not self._stopping:
             try:
-                item = await self.redis.blpop([self.key], timeout=1)
+                item = await asyncio.wait_for(self.redis.blpop([self.key], timeout=1), 5.0)
                 failing = False
-            except (RedisError, OSError) as exc:
+            except (RedisError, OSError, TimeoutError) as exc:
                 if not failing:
                     log.warning("agent commands: Redis unavailable (%s); retrying", exc)
                 failing = True
@@ -108,9 +116,9 @@ class AgentControl:
         self.served += 1
         reply_key = f"{self.key}:reply:{rid}"
         try:
-            await self.redis.lpush(reply_key, json.dumps(reply))
-            await self.redis.expire(reply_key, 30)
-        except (RedisError, OSError) as exc:
+            await asyncio.wait_for(self.redis.lpush(reply_key, json.dumps(reply)), 5.0)
+            await asyncio.wait_for(self.redis.expire(reply_key, 30), 5.0)
+        except (RedisError, OSError, TimeoutError) as exc:
             log.warning("agent commands: cannot reply to %s: %s", rid, exc)
 
 
@@ -129,9 +137,10 @@ async def send_agent_command(redis: Redis, key: str, op: str, agent: str, reason
     rid = uuid.uuid4().hex
     cmd = {"id": rid, "op": op, "agent": agent, "reason": reason, "expires_at": time.time() + timeout_s}
     try:
-        await redis.rpush(key, json.dumps(cmd))
-        got = await redis.blpop([f"{key}:reply:{rid}"], timeout=max(1, round(timeout_s)))
-    except (RedisError, OSError) as exc:
+        await asyncio.wait_for(redis.rpush(key, json.dumps(cmd)), timeout_s)
+        got = await asyncio.wait_for(redis.blpop([f"{key}:reply:{rid}"], timeout=max(1, round(timeout_s))),
+                                     timeout_s + 2)
+    except (RedisError, OSError, TimeoutError) as exc:
         raise AgentCommandError(f"Redis unavailable: {exc}") from exc
     if got is None:
         raise AgentCommandError(f"no answer from the routing service within {timeout_s:.0f}s "
