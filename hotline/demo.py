@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from hotline.config import Settings
 from hotline.service import Service
 from hotline.sim.plan import TrafficConfig, dtmf_routes, plan_calls
 from hotline.sim.runner import SimReport, SimSettings, Simulator, find_speech_clip
+from web.users import add_user
 
 log = logging.getLogger("hotline.demo")
 
@@ -87,6 +89,7 @@ class DemoSummary:
         out += [
             f"  call model: {self.model_calls} trunk calls, {self.model_bridged} bridged to an agent",
             f"  simulator: {self.sim}",
+            f"  wallboard (same routing metrics, SL1): {self.wallboard_url}",
             f"  recordings in the catalog {self.recordings}, transcripts done {self.transcripts}",
             f"  work orders in RT  {self.work_orders}",
         ]
@@ -132,7 +135,7 @@ def demo_agents_file(source: Path, dest: Path) -> Path:
     return dest
 
 
-def demo_settings(settings: Settings, workdir: Path, prefix: str, seats: list[int]) -> Settings:
+def demo_settings(settings: Settings, workdir: Path, prefix: str, seats: list[int], web_port: int = 8080) -> Settings:
     """The demo's settings: this run's callers only, fresh logs, Redis keys and catalog under ``workdir``;
     work orders to the lab RT (``ticketing.rt.env_file``) for calls answered on ``seats``."""
     chroot = settings.lab.root / "chroot"
@@ -162,7 +165,13 @@ def demo_settings(settings: Settings, workdir: Path, prefix: str, seats: list[in
                 "url": f"sqlite+aiosqlite:///{workdir / 'catalog.sqlite'}"}),
         }),
         "speech": settings.speech.model_copy(update={"stream": f"hotline-demo-{prefix}:jobs"}),
-        "web": settings.web.model_copy(update={"enabled": False}),
+        "web": settings.web.model_copy(update={
+            "port": web_port, "users_file": workdir / "users.yaml", "secret_file": workdir / "session.key",
+            "audit_log": workdir / "audit.jsonl", "log_format": "text",
+            "service_level": settings.web.service_level.model_copy(update={"variant": "SL1"}),
+            "floor": settings.web.floor.model_copy(update={"events_log": workdir / "floor-events.jsonl"}),
+        }),
+        "qa": settings.qa.model_copy(update={"media_key_file": workdir / "qa-media.key"}),
     })
 
 
@@ -170,7 +179,8 @@ async def run_demo(settings: Settings, seconds: float = 60.0, rate: float = 1.0,
                    seed: int = 12345, talk_median_s: float = 8.0, patience_mean_s: float = 30.0,
                    progress: bool = True, workdir: Path | None = None,
                    mix: dict[str, float] | None = None,
-                   transcript_wait_s: float = 120.0, rt_wait_s: float = 60.0) -> tuple[DemoSummary, SimReport]:
+                   transcript_wait_s: float = 120.0, rt_wait_s: float = 60.0,
+                   web_port: int = 8080) -> tuple[DemoSummary, SimReport]:
     """Run the demo traffic against the lab and return the summary and the simulator's report.
 
     Args:
@@ -184,7 +194,10 @@ async def run_demo(settings: Settings, seconds: float = 60.0, rate: float = 1.0,
     seats = seats or list(range(1131, 1161))
     workdir = workdir or Path(tempfile.mkdtemp(prefix="hotline-demo-"))
     prefix = f"137{int(time.time()) % 10000:04d}"
-    cfg = demo_settings(settings, workdir, prefix, seats)
+    cfg = demo_settings(settings, workdir, prefix, seats, web_port)
+    password = secrets.token_urlsafe(12)
+    await asyncio.to_thread(add_user, cfg.web.users_file, "supervisor", "supervisor", password)
+    summary_url = f"http://{cfg.web.host}:{cfg.web.port}/wallboard"
     service = Service(cfg)
     from ivr.menus import load_menu
 
@@ -195,6 +208,8 @@ async def run_demo(settings: Settings, seconds: float = 60.0, rate: float = 1.0,
                             **({"mix": mix} if mix else {}))
     plan = plan_calls(traffic, dtmf_routes(menu))
     await service.start()
+    if progress:
+        print(f"wallboard: {summary_url}  (user supervisor, password {password})", flush=True)
     stop_worker = asyncio.Event()
     worker = asyncio.create_task(vosk_worker(cfg, stop_worker))
     sim = Simulator(service.ami, service.calls, plan, traffic,
@@ -227,6 +242,7 @@ async def run_demo(settings: Settings, seconds: float = 60.0, rate: float = 1.0,
         await sim.stop()
     summary = summarise(service.routing.report())
     summary.sim = report.as_dict()
+    summary.wallboard_url = summary_url
     ours = {o.linkedid for o in report.outcomes if o.linkedid}
     for call in service.calls.model.calls.values():
         if call.linkedid not in ours:

@@ -57,7 +57,8 @@ def _cmd_demo(args: argparse.Namespace, settings: Any) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s %(message)s")
     seats = seats_for(args.seats)
     print(f"hotline demo: {args.seconds:.0f} s of calls at {args.rate} calls/s, {len(seats)} agent seats")
-    summary, _ = asyncio.run(run_demo(settings, seconds=args.seconds, rate=args.rate, seats=seats, seed=args.seed))
+    summary, _ = asyncio.run(run_demo(settings, seconds=args.seconds, rate=args.rate, seats=seats, seed=args.seed,
+                                      web_port=args.web_port))
     print("\n".join(summary.lines()))
     return 0 if summary.offered > 0 else 1
 
@@ -79,4 +80,5 @@ def add_parser(sub: Any) -> None:
     demo.add_argument("--rate", type=float, default=0.5, help="mean new calls per second")
     demo.add_argument("--seats", type=int, default=30, help="agent seats (spread over 1001-1300)")
     demo.add_argument("--seed", type=int, default=12345)
+    demo.add_argument("--web-port", type=int, default=8080, help="wallboard port on 127.0.0.1")
     demo.set_defaults(func=_cmd_demo)

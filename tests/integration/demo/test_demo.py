@@ -13,6 +13,7 @@ import pytest
 from hotline import lab
 from hotline.config import Settings
 from hotline.demo import run_demo
+from hotline.netutil import free_port
 from hotline.sim.cli import seats_for
 
 pytestmark = pytest.mark.integration
@@ -26,7 +27,8 @@ async def test_given_short_demo_when_it_ends_then_summary_routing_metrics_call_m
 ) -> None:
     summary, report = await run_demo(settings, seconds=30, rate=0.7, seats=seats_for(20, 1131, 1200), seed=7,
                                      talk_median_s=5.0, patience_mean_s=25.0, progress=False,
-                                     workdir=tmp_path, mix=MIX)
+                                     workdir=tmp_path, mix=MIX,
+                                     web_port=free_port())
     print("\n".join(summary.lines()))
     assert report.placed > 5
     assert report.never_seen == 0, report.as_dict()
