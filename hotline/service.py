@@ -17,6 +17,7 @@ from typing import Protocol
 
 from callbacks.component import build_callbacks
 from hotline.config import Settings
+from hotline.facts import CallFactsBook
 from ivr.agi import RecordingHandOver
 from ivr.plugin import build_ivr
 from queues.component import Routing
@@ -87,6 +88,9 @@ class Service:
         if self.routing is not None:
             self.components.append(self.routing)
         hand_over = hand_over or (self.routing.enqueue if self.routing is not None else self.handovers)
+        # what the IVR and routing learnt about each call, for work orders and QA (hotline/facts.py)
+        self.facts = CallFactsBook(self.calls)
+        hand_over = self.facts.wrap(hand_over)
         self.ivr = build_ivr(settings, self.ami, hand_over) if settings.ivr.enabled else None
         if self.ivr is not None:
             self.components.append(self.ivr)
@@ -95,7 +99,12 @@ class Service:
         if self.recorder is not None:
             self.components.append(self.recorder)
         # work orders, durable outbox (RT, webhook, MQTT bus), SLA cards (ticketing/component.py)
-        self.components.extend(ticketing_components(settings, self.calls))
+        if self.recorder is not None and getattr(self.recorder, "catalog", None) is not None:
+            from qa.store import QaStore
+
+            self.facts.qa_store = QaStore(self.recorder.catalog.engine)
+        self.components.append(self.facts)
+        self.components.extend(ticketing_components(settings, self.calls, facts=self.facts.ticket_facts))
         # callbacks, voice reminders, satisfaction and deadline calls (callbacks/component.py); after
         # ticketing (outbox for ratings, SLA card hook) and routing (keep-my-place hand-over)
         self.callbacks = (build_callbacks(settings, self.ami, self.routing, self.components)

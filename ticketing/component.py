@@ -412,7 +412,7 @@ def build(
     return component
 
 
-def components_for(settings: Settings, tracker: CallTracker) -> list[Ticketing]:
+def components_for(settings: Settings, tracker: CallTracker, facts: FactsProvider | None = None) -> list[Ticketing]:
     """What :class:`hotline.service.Service` adds: ``[Ticketing]`` when ``ticketing.enabled``, else ``[]``.
 
     Raises:
@@ -422,4 +422,4 @@ def components_for(settings: Settings, tracker: CallTracker) -> list[Ticketing]:
     if not t.enabled:
         return []
     return [build(t, tracker, redis_url=settings.redis.url, mqtt_host=settings.mqtt.host,
-                  mqtt_port=settings.mqtt.port, mqtt_prefix=settings.mqtt.topic_prefix)]
+                  mqtt_port=settings.mqtt.port, mqtt_prefix=settings.mqtt.topic_prefix, facts=facts)]

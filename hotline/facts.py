@@ -1,0 +1,148 @@
+"""What the IVR and routing learnt about each call, for work orders (ticketing) and QA.
+
+The IVR hands a caller to routing with a :class:`~queues.handover.QueueRequest` (queue,
+skills, IVR path, follow-up flag); the call model knows which agent seat answered and when
+(the agent leg ``PJSIP/<seat>-...`` joins the caller's call when bridged). This book keeps
+the request per linkedid and, when the call ends:
+
+* answers the ticketing facts provider (``facts(linkedid) -> CallFacts``) so a work order
+  gets its department queue, call type and agent;
+* writes the call's QA facts (agent, queue, skill, call type, wait, IVR path) to the QA
+  store, which the sampling plans read.
+
+Pure parts (:func:`call_type_of`, :func:`agent_of`, :func:`qa_record`) take plain data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+from queues.handover import HandOver, QueueRequest
+from telephony.calls import Call, CallEnded, CallEvent
+from telephony.tracker import CallTracker
+
+log = logging.getLogger("hotline.facts")
+
+_SEAT = re.compile(r"^PJSIP/(\d{3,6})-")
+#: IVR node-id prefixes of the sample 12345 menu -> the 12345 call types
+_CALL_TYPES = (("consult", "consultation"), ("request", "request"), ("complaint", "complaint"),
+               ("suggestion", "suggestion"))
+
+
+def call_type_of(ivr_path: tuple[str, ...] | list[str]) -> str:
+    """The work-order call type from the IVR path (the last node naming one), default consultation."""
+    for node in reversed(tuple(ivr_path)):
+        for prefix, kind in _CALL_TYPES:
+            if node.startswith(prefix):
+                return kind
+    return "consultation"
+
+
+def agent_of(call: Call) -> tuple[str | None, float | None]:
+    """``(seat, answered_at)`` of the first agent seat leg that answered, or ``(None, None)``."""
+    best: tuple[str | None, float | None] = (None, None)
+    for leg in call.legs.values():
+        m = _SEAT.match(leg.channel)
+        if m and leg.answered_at is not None and (best[1] is None or leg.answered_at < best[1]):
+            best = (m.group(1), leg.answered_at)
+    return best
+
+
+def qa_record(call: Call, request: QueueRequest | None) -> dict[str, Any]:
+    """The QA facts of an ended call as keyword arguments of ``qa.models.CallRecord``."""
+    agent, answered_at = agent_of(call)
+    ended = call.ended_at or call.started_at
+    wait_s = 0.0
+    if request is not None and request.at:
+        wait_s = max(0.0, (answered_at or ended) - request.at)
+    caller = next((leg.caller_num for leg in sorted(call.legs.values(), key=lambda leg: leg.created_at)
+                   if leg.caller_num), None)
+    return {
+        "linkedid": call.linkedid, "started_at": call.started_at, "duration_s": max(0.0, ended - call.started_at),
+        "agent": agent, "queue": request.queue if request else None,
+        "skill": request.skills[0] if request and request.skills else None,
+        "call_type": call_type_of(request.ivr_path) if request else None,
+        "caller": request.caller_num if request else caller, "wait_s": round(wait_s, 3),
+        "ivr_path": tuple(request.ivr_path) if request else (),
+    }
+
+
+class CallFactsBook:
+    """Keeps the hand-over facts of recent calls and hands them on.
+
+    Args:
+        tracker: the call tracker (subscribed for ``CallEnded``).
+        qa_store: ``qa.store.QaStore`` or None (no QA facts written).
+        keep: how many recent calls to remember (oldest forgotten first).
+        clock: epoch seconds.
+    """
+
+    def __init__(self, tracker: CallTracker, qa_store: Any | None = None, keep: int = 20_000,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.tracker = tracker
+        self.qa_store = qa_store
+        self.keep = keep
+        self.clock = clock
+        self.requests: OrderedDict[str, QueueRequest] = OrderedDict()
+        self.written = 0
+        self._tasks: set[asyncio.Task[None]] = set()
+        tracker.subscribe(self._on_call_event)
+
+    def wrap(self, hand_over: HandOver) -> HandOver:
+        """A hand-over that records the request, then passes it on."""
+
+        async def recorded(request: QueueRequest) -> None:
+            self.requests[request.linkedid] = request
+            self.requests.move_to_end(request.linkedid)
+            while len(self.requests) > self.keep:
+                self.requests.popitem(last=False)
+            await hand_over(request)
+
+        return recorded
+
+    def ticket_facts(self, linkedid: str) -> Any:
+        """The ticketing facts provider: ``ticketing.workorders.CallFacts`` or None."""
+        from ticketing.workorders import CallFacts
+
+        request = self.requests.get(linkedid)
+        call = self.tracker.model.calls.get(linkedid)
+        agent = agent_of(call)[0] if call is not None else None
+        if request is None and agent is None:
+            return None
+        return CallFacts(agent_id=agent, queue=request.queue if request else None,
+                         call_type=call_type_of(request.ivr_path) if request else None,
+                         caller_number=request.caller_num if request else None)
+
+    def _on_call_event(self, event: CallEvent) -> None:
+        if not isinstance(event, CallEnded) or self.qa_store is None:
+            return
+        call = self.tracker.model.calls.get(event.linkedid)
+        if call is None:
+            return
+        facts = qa_record(call, self.requests.get(event.linkedid))
+        task = asyncio.get_running_loop().create_task(self._write(facts))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _write(self, facts: dict[str, Any]) -> None:
+        from qa.models import CallRecord
+
+        try:
+            self.written += await self.qa_store.upsert_facts([CallRecord(**facts)], self.clock())
+        except Exception as exc:  # QA facts are best effort: never disturb the call path
+            log.warning("QA facts for %s not written: %s", facts.get("linkedid"), exc)
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        for task in list(self._tasks):
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(task, 5)
