@@ -46,8 +46,9 @@ from typing import Any, TypeVar
 
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
-from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import ResponseError
 
+from hotline import redisutil
 from ticketing.connector import Connector, OutboxEvent
 from ticketing.delivery import (
     DEFAULT_PREFIX,
@@ -77,23 +78,11 @@ PipelineStep = Callable[[Pipeline], Any]
 
 def connect(url: str, *, call_timeout_s: float = CALL_TIMEOUT_S, block_ms: int = 2000) -> Redis:
     """A redis.asyncio client (str replies) whose socket timeout outlasts an XREADGROUP ``BLOCK``."""
-    return Redis.from_url(
-        url,
-        decode_responses=True,
-        socket_connect_timeout=call_timeout_s,
-        socket_timeout=call_timeout_s + block_ms / 1000.0,
-        health_check_interval=30,
-    )
+    return redisutil.connect(url, call_timeout_s, block_ms, decode_responses=True)
 
 
 async def redis_call(operation: str, awaitable: Awaitable[T], timeout_s: float) -> T:
-    try:
-        async with asyncio.timeout(timeout_s):
-            return await awaitable
-    except TimeoutError as exc:
-        raise OutboxUnavailable(operation, f"no answer within {timeout_s:.1f}s") from exc
-    except (RedisError, OSError) as exc:
-        raise OutboxUnavailable(operation, str(exc) or type(exc).__name__) from exc
+    return await redisutil.bounded(operation, awaitable, timeout_s, OutboxUnavailable)
 
 
 @dataclass(frozen=True, slots=True)
