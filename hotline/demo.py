@@ -52,6 +52,9 @@ class DemoSummary:
     recordings: int = 0
     transcripts: int = 0
     work_orders: int = 0
+    work_orders_with_transcript: int = 0
+    qa_population: int = 0
+    qa_sampled: int = 0
     sim: dict[str, int] = field(default_factory=dict)
     wallboard_url: str = ""
 
@@ -91,7 +94,8 @@ class DemoSummary:
             f"  simulator: {self.sim}",
             f"  wallboard (same routing metrics, SL1): {self.wallboard_url}",
             f"  recordings in the catalog {self.recordings}, transcripts done {self.transcripts}",
-            f"  work orders in RT  {self.work_orders}",
+            f"  work orders in RT  {self.work_orders} ({self.work_orders_with_transcript} with the transcript)",
+            f"  QA sample (plan daily): {self.qa_sampled} of {self.qa_population} calls in the catalog today",
         ]
         return out
 
@@ -252,8 +256,10 @@ async def run_demo(settings: Settings, seconds: float = 60.0, rate: float = 1.0,
                                      and not leg.channel.startswith("PJSIP/trunk") for leg in call.legs.values())
     summary.recordings = await count_recordings(cfg)
     answered_calls = [o.linkedid for o in report.outcomes if o.linkedid and o.bridged_at is not None]
-    summary.work_orders = await wait_tickets(cfg, answered_calls, rt_wait_s)
     summary.transcripts = await wait_transcripts(cfg, summary.recordings, transcript_wait_s, worker)
+    await relay_transcripts(cfg, answered_calls)
+    summary.work_orders, summary.work_orders_with_transcript = await wait_tickets(cfg, answered_calls, rt_wait_s)
+    summary.qa_population, summary.qa_sampled = await qa_sample(cfg, seed)
     stop_worker.set()
     try:
         await asyncio.wait_for(worker, 60)
@@ -320,31 +326,86 @@ async def count_recordings(settings: Settings) -> int:
         return 0
 
 
-async def wait_tickets(settings: Settings, linkedids: list[str], timeout_s: float) -> int:
-    """Tickets in RT for ``linkedids`` (custom field Linkedid), polled every 2 s for at most ``timeout_s``."""
+async def relay_transcripts(settings: Settings, linkedids: list[str]) -> int:
+    """Announce the catalog's transcripts of ``linkedids`` to the ticketing component (its Redis hash and
+    events stream, ``speech.store.RedisTranscriptSink``): the catalog-backed worker writes only the catalog.
+
+    Returns the outcomes announced (exactly once per job id: the sink is idempotent).
+    """
+    from recording.catalog import Catalog
+    from speech.store import RedisTranscriptSink, connect
+
+    wo = settings.ticketing.work_orders
+    redis = connect(settings.redis.url)
+    catalog = Catalog(settings.recording.catalog.url)
+    sent = 0
+    try:
+        sink = RedisTranscriptSink(redis, wo.transcripts_hash, wo.transcripts_stream)
+        for linkedid in linkedids:
+            for outcome in await catalog.transcripts_of(linkedid):
+                sent += bool(await sink.put(outcome))
+    finally:
+        await catalog.close()
+        await redis.aclose()
+    return sent
+
+
+async def wait_tickets(settings: Settings, linkedids: list[str], timeout_s: float) -> tuple[int, int]:
+    """Tickets in RT for ``linkedids`` (custom field Linkedid) and how many carry the transcript comment,
+    polled every 2 s for at most ``timeout_s``."""
     import aiohttp
 
     from ticketing.rt import FIELD_LINKEDID, RtClient
 
     if not linkedids:
-        return 0
+        return 0, 0
     try:
         url, token, user, password = settings.ticketing.rt.credentials()
     except ValueError as exc:
         log.warning("RT not configured: %s", exc)
-        return 0
-    found: set[str] = set()
+        return 0, 0
+    found: dict[str, int] = {}
+    with_text: set[str] = set()
     deadline = time.monotonic() + timeout_s
     async with aiohttp.ClientSession() as http:
         rt = RtClient(http, url, token=token, user=user, password=password, timeout_s=10.0)
         while True:
             for linkedid in linkedids:
-                if linkedid not in found:
-                    try:
-                        if await rt.find_ticket_ids(FIELD_LINKEDID, linkedid):
-                            found.add(linkedid)
-                    except Exception as exc:
-                        log.warning("RT search for %s: %r", linkedid, exc)
-            if len(found) == len(linkedids) or time.monotonic() > deadline:
-                return len(found)
+                try:
+                    if linkedid not in found:
+                        ids = await rt.find_ticket_ids(FIELD_LINKEDID, linkedid)
+                        if ids:
+                            found[linkedid] = ids[0]
+                    if linkedid in found and linkedid not in with_text:
+                        atts = await rt.attachments(found[linkedid])
+                        if any("transcript" in str(a.get("Subject", "")) for a in atts):
+                            with_text.add(linkedid)
+                except Exception as exc:
+                    log.warning("RT search for %s: %r", linkedid, exc)
+            if len(with_text) == len(linkedids) or time.monotonic() > deadline:
+                return len(found), len(with_text)
             await asyncio.sleep(2.0)
+
+
+async def qa_sample(settings: Settings, seed: int, plan: str = "daily") -> tuple[int, int]:
+    """Draw (and store in the run's catalog) today's QA sample; returns (population, sampled) or (0, 0)."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from qa.plans import load_definitions
+    from qa.service import sample_day
+    from qa.store import QaStore
+    from recording.catalog import Catalog
+
+    try:
+        defs = await asyncio.to_thread(load_definitions, settings.qa.plans_file)
+        day = dt.datetime.now(ZoneInfo(settings.recording.tz)).date()
+        cat = settings.recording.catalog
+        async with Catalog(cat.url, timeout_s=cat.timeout_s) as catalog:
+            await catalog.upgrade()
+            drawn = await sample_day(QaStore(catalog.engine, timeout_s=cat.timeout_s), defs, plan, day, seed=seed,
+                                     by="demo", now=time.time())
+        return drawn.sample.population, len(drawn.sample.calls)
+    except Exception as exc:
+        log.warning("QA sample not drawn: %r", exc)
+        return 0, 0

@@ -58,7 +58,8 @@ def _cmd_demo(args: argparse.Namespace, settings: Any) -> int:
     seats = seats_for(args.seats)
     print(f"hotline demo: {args.seconds:.0f} s of calls at {args.rate} calls/s, {len(seats)} agent seats")
     summary, _ = asyncio.run(run_demo(settings, seconds=args.seconds, rate=args.rate, seats=seats, seed=args.seed,
-                                      web_port=args.web_port))
+                                      web_port=args.web_port, talk_median_s=args.talk_s,
+                                      patience_mean_s=args.patience_s))
     print("\n".join(summary.lines()))
     return 0 if summary.offered > 0 else 1
 
@@ -80,5 +81,7 @@ def add_parser(sub: Any) -> None:
     demo.add_argument("--rate", type=float, default=0.5, help="mean new calls per second")
     demo.add_argument("--seats", type=int, default=30, help="agent seats (spread over 1001-1300)")
     demo.add_argument("--seed", type=int, default=12345)
+    demo.add_argument("--talk-s", type=float, default=25.0, help="median talk time (QA's daily plan skips < 20 s)")
+    demo.add_argument("--patience-s", type=float, default=60.0, help="mean caller patience")
     demo.add_argument("--web-port", type=int, default=8080, help="wallboard port on 127.0.0.1")
     demo.set_defaults(func=_cmd_demo)

@@ -44,3 +44,5 @@ async def test_given_short_demo_when_it_ends_then_summary_routing_metrics_call_m
     assert 0 < summary.transcripts <= summary.recordings, summary
     # one work order in the lab RT per answered call
     assert summary.work_orders == summary.answered, summary
+    # each transcript reaches its work order as one comment (allow the last ones pending)
+    assert 0 < summary.work_orders_with_transcript <= summary.transcripts, summary
