@@ -223,7 +223,13 @@ async def bench(steps: list[int], step_s: float, seats: list[int], talk_s: float
     totals = counters()
     cpu = own_cpu_s() - cpu0
     ast_cpu = asterisk_cpu_s(ast_pid) - ast0
-    open_legs = sum(1 for lg in tracker.model.legs.values() if lg.caller_num.startswith(prefix) and lg.ended_at is None)
+    left = [lg for lg in tracker.model.legs.values() if lg.caller_num.startswith(prefix) and lg.ended_at is None]
+    open_legs = len(left)
+    for lg in left:  # leave the shared lab clean: hang up what a killed SIPp left behind
+        try:
+            await client.action("Hangup", {"Channel": lg.channel, "Cause": 16}, timeout=5.0, check=False)
+        except Exception as exc:
+            print(json.dumps({"cleanup_failed": lg.uniqueid, "error": repr(exc)}), flush=True)
     await d.stop()
     await client.stop()
     await observer.stop()
