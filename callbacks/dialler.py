@@ -53,6 +53,7 @@ from callbacks.errors import JobClosed, StoreUnavailable
 from callbacks.keepplace import CallbackRequest, RequestStatus, due_requests, mark_calling
 from callbacks.keepplace import close as close_request
 from callbacks.model import NO_RATING, RATINGS, Job, JobKind, JobStatus, Message, Outcome
+from callbacks.numbers import normalise_number
 from callbacks.policy import SchedulePolicy
 from callbacks.settings import CallbacksSettings
 from callbacks.store import CallbackStore
@@ -173,10 +174,14 @@ class Dialler:
 
     async def on_work_order_closed(self, work_order_id: str, caller_number: str, department: str,
                                    linkedid: str = "") -> tuple[Job, bool]:
-        """A work order was closed: schedule the satisfaction follow-up call (idempotent per work order)."""
+        """A work order was closed: schedule the satisfaction follow-up call (idempotent per work order).
+
+        Raises:
+            callbacks.errors.InvalidNumber: the caller's number is not a callable mainland number.
+        """
         now = self.clock()
         p = self.settings.prompts
-        job = Job(job_id=f"sat-{work_order_id}", kind=JobKind.SATISFACTION, number=caller_number,
+        job = Job(job_id=f"sat-{work_order_id}", kind=JobKind.SATISFACTION, number=normalise_number(caller_number),
                   created_at=now, not_before_at=now, trunk=self.settings.trunk,
                   message=Message(prompts=p.satisfaction_intro, survey_prompt=p.satisfaction_question,
                                   closing=p.goodbye),

@@ -3,6 +3,7 @@ clock, and the PSTN simulator (SIPp UAS on 127.0.0.1:5080, which only these test
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -17,7 +18,7 @@ from callbacks.store import CallbackStore, open_store
 from hotline import lab
 from hotline.config import AmiConfig
 from hotline.sipp import SippRun, start_sipp
-from telephony.ami import AmiClient
+from telephony.ami import AmiClient, AmiError
 from tests.support.servers import ServerProcess
 from tests.support.wait import until
 
@@ -108,3 +109,17 @@ async def start_phone(scenario: str, workdir: Path, **kwargs: object) -> SippRun
     run = await start_sipp(scenario, workdir, port=PSTN_PORT, **kwargs)  # type: ignore[arg-type]
     await until(lambda: udp_bound(PSTN_PORT), timeout=10, what="SIPp listening on 5080")
     return run
+
+
+async def hang_up_and_drain(ami: AmiClient, account_prefix: str, *runs: SippRun) -> None:
+    """End a test's calls cleanly: hang up every channel whose AccountCode (the attempt id) starts
+    with ``account_prefix``, then let the SIPp phones see their BYE and exit (else Asterisk keeps
+    retransmitting the BYE to 5080 and the next test's phone takes it for a call)."""
+    resp = await ami.action("CoreShowChannels", timeout=5)
+    for m in resp.events:
+        if m.text("AccountCode").startswith(account_prefix):
+            with contextlib.suppress(AmiError):
+                await ami.action("Hangup", {"Channel": m.text("Channel")}, timeout=5)  # names: cleanup only
+    for run in runs:
+        with contextlib.suppress(TimeoutError):
+            await run.wait(15)

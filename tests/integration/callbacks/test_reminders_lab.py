@@ -8,7 +8,8 @@ from pathlib import Path
 from callbacks.model import JobStatus, Outcome
 from callbacks.store import CallbackStore
 from hotline.rtpcap import schedule, write_dtmf_pcap
-from tests.integration.callbacks.conftest import Clock, start_phone
+from telephony.ami import AmiClient
+from tests.integration.callbacks.conftest import Clock, hang_up_and_drain, start_phone
 from tests.support.wait import until
 from ticketing.connector import OutboxEvent
 
@@ -18,7 +19,7 @@ async def _job(store: CallbackStore, job_id: str):
 
 
 async def test_given_closed_work_order_when_citizen_presses_1_then_satisfied_goes_to_work_order_and_stats(
-        make_dialler, store: CallbackStore, workdir: Path) -> None:
+        make_dialler, store: CallbackStore, ami: AmiClient, workdir: Path) -> None:
     write_dtmf_pcap(workdir / "answer_dtmf.pcap", schedule("11", first_at_ms=2500, gap_ms=2500))
     phone = await start_phone("answer_dtmf", workdir, calls=1, duration_ms=300, timeout_s=60)
     published: list[OutboxEvent] = []
@@ -47,6 +48,7 @@ async def test_given_closed_work_order_when_citizen_presses_1_then_satisfied_goe
                                                                    "housing_fund")
         assert not created_again
     finally:
+        await hang_up_and_drain(ami, "sat-WO-20250930-0001#", phone)
         await phone.stop()
 
 

@@ -14,7 +14,7 @@ from hotline.config import AmiConfig
 from hotline.sipp import register_seats, start_sipp
 from telephony.ami import AmiClient
 from telephony.frames import AmiMessage
-from tests.integration.callbacks.conftest import SEATS, Clock, start_phone
+from tests.integration.callbacks.conftest import SEATS, Clock, hang_up_and_drain, start_phone
 from tests.support.wait import until
 
 
@@ -78,12 +78,10 @@ async def test_given_callback_at_front_when_citizen_answers_then_bridged_to_agen
     await register_seats([int(seat)], agents.port, workdir, expires=120)
     citizen = await start_phone("answer", workdir, calls=1, duration_ms=300, timeout_s=60)
     bridges: dict[str, set[str]] = {}
-    channels: list[str] = []
 
     def on_ami(msg: AmiMessage | None, _event: object) -> None:
         if msg is not None and msg.text("Event") == "BridgeEnter" and msg.text("AccountCode").startswith("cb-cb-1"):
             bridges.setdefault(msg.text("BridgeUniqueid"), set()).add(msg.text("Uniqueid"))
-            channels.append(msg.text("Channel"))
 
     ami.subscribe(on_ami)
     dialler = make_dialler(connect=direct_agent_connect(ami, lambda _r: seat, ring_timeout_s=10))
@@ -102,10 +100,7 @@ async def test_given_callback_at_front_when_citizen_answers_then_bridged_to_agen
         job = await store.get_job("cb-cb-1")
         assert job.status is JobStatus.DONE and job.attempts == 1
     finally:
-        for ch in channels:  # channel names: cleanup only
-            await ami.action("Hangup", {"Channel": ch}, timeout=5)
-        await citizen.stop()
-        await agents.stop()
+        await hang_up_and_drain(ami, "cb-cb-1#", citizen, agents)
 
 
 async def _request_closed(store: CallbackStore, rid: str) -> CallbackRequest | None:
