@@ -27,6 +27,12 @@ Bounded: steps x ``--step-s`` plus a drain of at most ``--patience-s + --talk-s 
 only. Uses every seat 1001-1300 by default: run it only when no other test uses the lab.
 Last line: one JSON object.
 
+Measured on the lab (2 shared cores, Asterisk 22, talk 20 s, 40 s steps): SL1 100% up to 200 concurrent
+calls offered; from ~200 the lab's PJSIP distributor taskprocessors back up (tasks taking 5 s each,
+``core show taskprocessors``) while Asterisk uses ~0.1 core: new callers sit in ``Answer`` and agents
+are not reached, so the 300 step fails. Callers left by the killed SIPp are hung up at the end; the
+lab needs about 3 minutes to drain them.
+
     .venv/bin/python bench/load_300.py --steps 50,100,200,300 --step-s 40
 """
 
