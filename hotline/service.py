@@ -119,6 +119,14 @@ class Service:
             from qa.http import build_qa_app  # QA review pages at /qa (qa/http.py)
 
             web_component.deps.subapps = (("/qa", build_qa_app(settings, web_component.audit)),)
+            if self.callbacks is not None:  # /api/callbacks and /api/reminders
+                web_component.deps.callbacks = self.callbacks.api
+                web_component.deps.reminders = self.callbacks.api
+            store = getattr(self.ivr, "announcements", None) if self.ivr is not None else None
+            if store is not None:  # /api/announcements: add, list, remove (Redis, next call)
+                from ivr.announcement_store import AnnouncementsApi
+
+                web_component.deps.announcements = AnnouncementsApi(store)
             self.components.append(web_component)
 
     async def start(self, connect_timeout_s: float = 15.0) -> None:

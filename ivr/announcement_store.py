@@ -102,3 +102,42 @@ async def list_announcements(store: AnnouncementStore) -> list[dict[str, Any]]:
 async def remove_announcement(store: AnnouncementStore, announcement_id: str) -> bool:
     """Remove one; False if unknown (HTTP 404). Raises AnnouncementStoreError."""
     return await store.remove(announcement_id)
+
+
+class AnnouncementsApi:
+    """The web app's announcements provider (``web.providers.AnnouncementsProvider``) over the store.
+
+    Translates the store's errors into the web layer's: invalid data -> 400, Redis down -> 503,
+    unknown id -> 404.
+    """
+
+    def __init__(self, store: AnnouncementStore) -> None:
+        self.store = store
+
+    async def list_announcements(self) -> list[dict[str, Any]]:
+        from web.errors import Unavailable
+
+        try:
+            return await list_announcements(self.store)
+        except AnnouncementStoreError as exc:
+            raise Unavailable(str(exc)) from exc
+
+    async def put_announcement(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        from web.errors import InvalidRequest, Unavailable
+
+        try:
+            return (await add_announcement(self.store, data)).to_dict()
+        except AnnouncementError as exc:
+            raise InvalidRequest(str(exc), {"problems": exc.problems}) from exc
+        except AnnouncementStoreError as exc:
+            raise Unavailable(str(exc)) from exc
+
+    async def remove_announcement(self, announcement_id: str) -> None:
+        from web.errors import NotFound, Unavailable
+
+        try:
+            removed = await remove_announcement(self.store, announcement_id)
+        except AnnouncementStoreError as exc:
+            raise Unavailable(str(exc)) from exc
+        if not removed:
+            raise NotFound(f"no announcement {announcement_id!r}")

@@ -279,6 +279,15 @@ async def post_announcement(request: web.Request) -> web.Response:
 
 
 @requires(FLOOR)
+async def delete_announcement(request: web.Request) -> web.Response:
+    announcement_id = request.match_info["announcement_id"]
+    provider = _need(deps(request).announcements, "announcements")
+    await provider.remove_announcement(announcement_id)
+    audit(request, "announcement-removed", f"announcement:{announcement_id}", {})
+    return web.Response(status=204)
+
+
+@requires(FLOOR)
 async def list_callbacks(request: web.Request) -> web.Response:
     items = await _need(deps(request).callbacks, "callbacks").list_callbacks()
     return ok(s.CallbackList(callbacks=[s.Callback.model_validate(dict(c)) for c in items]))
@@ -365,6 +374,8 @@ ROUTES: tuple[Route, ...] = (
           s.AnnouncementList, errors=(503,)),
     Route("POST", "/api/announcements", post_announcement, "Add or replace an announcement", "announcements",
           s.Announcement, s.AnnouncementIn, (400, 503), 201),
+    Route("DELETE", "/api/announcements/{announcement_id}", delete_announcement, "Remove an announcement",
+          "announcements", None, errors=(404, 503), status=204),
     Route("GET", "/api/callbacks", list_callbacks, "Scheduled callbacks", "callbacks", s.CallbackList,
           errors=(503,)),
     Route("POST", "/api/callbacks", post_callback, "Schedule a callback", "callbacks", s.Callback, s.CallbackIn,
@@ -424,7 +435,8 @@ def openapi_document() -> dict[str, Any]:
         if r.body is not None:
             op["requestBody"] = {"required": True, "content": {"application/json": {"schema": ref(r.body)}}}
         ok_content = {"application/json": {"schema": ref(r.response) if r.response else {"type": "object"}}}
-        responses: dict[str, Any] = {str(r.status): {"description": "success", "content": ok_content}}
+        responses: dict[str, Any] = ({"204": {"description": "done, no content"}} if r.status == 204
+                                     else {str(r.status): {"description": "success", "content": ok_content}})
         for code in sorted({401, 403, *r.errors}):
             responses[str(code)] = {"description": _ERROR_TEXT[code], "content": err}
         op["responses"] = responses

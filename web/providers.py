@@ -129,6 +129,9 @@ class AnnouncementsProvider(Protocol):
 
     async def put_announcement(self, data: Mapping[str, Any]) -> Mapping[str, Any]: ...
 
+    async def remove_announcement(self, announcement_id: str) -> None:
+        """Raises ``web.errors.NotFound`` for an unknown id."""
+
 
 @dataclass(frozen=True, slots=True)
 class SlaCard:
