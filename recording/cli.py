@@ -94,8 +94,10 @@ def _cmd_worker(args: argparse.Namespace, settings: Any) -> int:
                           results_hash=sp.results_hash, events_stream=sp.events_stream, settings=ws)
     from recording.worker import serve
 
+    wo = settings.ticketing.work_orders  # transcripts also go where ticketing follows them (RT comments)
     done = asyncio.run(serve(settings.redis.url, settings.recording.catalog.url, model, stream=sp.stream,
-                             group=sp.group, processes=processes, settings=ws))
+                             group=sp.group, processes=processes, settings=ws,
+                             announce_to=(wo.transcripts_hash, wo.transcripts_stream)))
     print(f"worker {consumer} stopped after {done} job(s)")
     return 0
 

@@ -16,11 +16,33 @@ from pathlib import Path
 
 from recording.catalog import Catalog
 from speech.decoder import Transcriber
-from speech.jobs import DEFAULT_GROUP, DEFAULT_STREAM
-from speech.store import RedisJobQueue, connect
+from speech.jobs import DEFAULT_GROUP, DEFAULT_STREAM, JobOutcome
+from speech.store import RedisJobQueue, RedisTranscriptSink, connect
 from speech.worker import TranscriptionWorker, WorkerSettings, default_consumer_name
 
 log = logging.getLogger("hotline.recording.worker")
+
+
+class CatalogAndAnnounce:
+    """The catalog as the sink of record, and every outcome announced on the Redis transcripts
+    stream (``speech.store.RedisTranscriptSink``) for the ticketing component (RT comments).
+
+    The announcement is made even when the catalog already had the outcome (a redelivered job
+    whose first worker died after the catalog write), and is itself idempotent by job id, so a
+    transcript reaches RT once whatever fails in between.
+    """
+
+    def __init__(self, catalog: Catalog, announce: RedisTranscriptSink) -> None:
+        self.catalog = catalog
+        self.announce = announce
+
+    async def put(self, outcome: JobOutcome) -> bool:
+        stored = await self.catalog.put(outcome)
+        await self.announce.put(outcome)
+        return stored
+
+    async def has(self, job_id: str) -> bool:
+        return await self.catalog.has(job_id) and await self.announce.has(job_id)
 
 
 async def serve(
@@ -34,9 +56,13 @@ async def serve(
     settings: WorkerSettings | None = None,
     stop: asyncio.Event | None = None,
     upgrade: bool = True,
+    announce_to: tuple[str, str] | None = None,
 ) -> int:
     """Serve jobs into the catalog until ``stop`` is set (or SIGTERM/SIGINT when none is given).
 
+    Args:
+        announce_to: ``(results_hash, events_stream)``: also announce each outcome there (what the
+            ticketing component follows to put transcripts on work orders); None: catalog only.
     Returns:
         Jobs completed.
     Raises:
@@ -56,7 +82,9 @@ async def serve(
         if upgrade:
             await catalog.upgrade()
         async with Transcriber(model_path, processes=processes) as transcriber:
-            worker = TranscriptionWorker(RedisJobQueue(redis, stream, group), catalog, transcriber, settings)
+            sink = (CatalogAndAnnounce(catalog, RedisTranscriptSink(redis, *announce_to)) if announce_to
+                    else catalog)
+            worker = TranscriptionWorker(RedisJobQueue(redis, stream, group), sink, transcriber, settings)
             log.info("worker %s: stream %s group %s -> catalog, %d decoder process(es), model %s",
                      settings.consumer, stream, group, processes, transcriber.model_name)
             await worker.run(stop)

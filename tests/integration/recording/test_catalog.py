@@ -17,8 +17,9 @@ from pathlib import Path
 import pytest
 
 from recording.catalog import Catalog, current_revision_sync, head_revision, upgrade_sync
+from recording.worker import CatalogAndAnnounce
 from speech.jobs import JobOutcome, new_job
-from speech.store import RedisJobQueue, connect
+from speech.store import RedisJobQueue, RedisTranscriptSink, connect
 from speech.transcript import KeywordHit, Segment, Transcript, Word
 from tests.integration.speech.conftest import REPO, read_pcm, write_pcm
 from tests.support.servers import ServerProcess
@@ -165,3 +166,19 @@ async def _has_consumer(queue: RedisJobQueue, name: str) -> bool:
 
 async def _no_pending(queue: RedisJobQueue) -> bool:
     return await queue.pending() == 0
+
+
+async def test_given_catalog_and_announce_when_an_outcome_is_put_twice_then_one_row_and_one_announcement(
+        catalog: Catalog, redis_server: ServerProcess) -> None:
+    redis = connect(redis_server.url)
+    stream, hashkey = f"t:{uuid.uuid4().hex}:events", f"t:{uuid.uuid4().hex}:results"
+    sink = CatalogAndAnnounce(catalog, RedisTranscriptSink(redis, hashkey, stream))
+    try:
+        first = outcome("ja", "LA", "我 要 投诉 楼下 噪音")
+        assert await sink.put(first) is True
+        assert await sink.put(first) is False  # a redelivered job: stored once, announced once
+        assert await sink.has("ja")
+        assert await redis.hlen(hashkey) == 1 and await redis.xlen(stream) == 1
+        assert [t.linkedid for t in await catalog.transcripts_of("LA")] == ["LA"]
+    finally:
+        await redis.aclose()
