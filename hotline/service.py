@@ -13,11 +13,12 @@ import asyncio
 import contextlib
 import logging
 import signal
-from typing import Protocol
+from typing import Any, Protocol
 
 from callbacks.component import build_callbacks
 from hotline.config import Settings
 from hotline.facts import CallFactsBook
+from hotline.ops_feed import BacklogGauges, SlaPanel
 from ivr.agi import RecordingHandOver
 from ivr.plugin import build_ivr
 from queues.component import Routing
@@ -122,12 +123,24 @@ class Service:
             if self.callbacks is not None:  # /api/callbacks and /api/reminders
                 web_component.deps.callbacks = self.callbacks.api
                 web_component.deps.reminders = self.callbacks.api
+            self._web_feeds(settings, web_component)
             store = getattr(self.ivr, "announcements", None) if self.ivr is not None else None
             if store is not None:  # /api/announcements: add, list, remove (Redis, next call)
                 from ivr.announcement_store import AnnouncementsApi
 
                 web_component.deps.announcements = AnnouncementsApi(store)
             self.components.append(web_component)
+
+    def _web_feeds(self, settings: Settings, web_component: Any) -> None:
+        """Backlog gauges for /metrics and the SLA panel for the wallboard (hotline/ops_feed.py)."""
+        ticketing = next((c for c in self.components if type(c).__name__ == "Ticketing"), None)
+        outbox = []
+        if ticketing is not None:
+            outbox = [(ticketing.outbox.stream(sink), sink) for sink in settings.ticketing.enabled_sinks()]
+            web_component.deps.sla = SlaPanel(ticketing.index)
+        gauges = BacklogGauges(settings.redis.url, outbox, settings.speech.stream, settings.speech.group)
+        web_component.deps.gauges = (*web_component.deps.gauges, gauges)
+        self.components.append(gauges)  # before the web app (appended next), so stopped after it
 
     async def start(self, connect_timeout_s: float = 15.0) -> None:
         """Start the AMI connection and every component.
