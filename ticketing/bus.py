@@ -35,6 +35,7 @@ import uuid
 
 import aiomqtt
 
+from hotline.background import BackgroundTask
 from ticketing.connector import OutboxEvent
 from ticketing.delivery import RetryPolicy, backoff_s
 from ticketing.errors import BusUnavailable, UnknownEventKind
@@ -45,7 +46,7 @@ log = logging.getLogger("hotline.bus")
 QOS = 1
 
 
-class MqttBus:
+class MqttBus(BackgroundTask):
     """A :class:`ticketing.connector.Connector` (name ``mqtt``) publishing to one broker.
 
     Args:
@@ -62,6 +63,8 @@ class MqttBus:
         backoff_max_s: longest reconnect delay, seconds.
         name: sink name in the outbox.
     """
+
+    task_name = "mqtt-bus"
 
     def __init__(
         self,
@@ -104,20 +107,6 @@ class MqttBus:
     def connected(self) -> bool:
         return self._connected.is_set()
 
-    async def start(self) -> None:
-        """Start connecting in the background (returns at once)."""
-        if self._task is None:
-            self._stop.clear()
-            self._task = asyncio.create_task(self._run(), name="mqtt-bus")
-
-    async def stop(self) -> None:
-        """Disconnect and stop reconnecting."""
-        self._stop.set()
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
 
     async def wait_connected(self, timeout_s: float) -> None:
         """Wait until connected.

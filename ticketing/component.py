@@ -52,6 +52,8 @@ from ticketing.workorders import (
 if TYPE_CHECKING:
     from hotline.config import Settings
 
+from hotline.background import BackgroundTask
+
 log = logging.getLogger("hotline.workorders")
 
 FactsProvider = Callable[[str], CallFacts | Awaitable[CallFacts | None] | None]
@@ -144,7 +146,7 @@ class WorkOrders:
         self.created += 1
 
 
-class TranscriptFollower:
+class TranscriptFollower(BackgroundTask):
     """Reads the speech pipeline's announcements and enqueues ``work_order.transcript`` events.
 
     Source: the stream ``hotline:speech:transcripts:events`` (entries ``job_id``, ``linkedid``,
@@ -164,6 +166,8 @@ class TranscriptFollower:
         block_ms: XREADGROUP BLOCK, milliseconds.
         clock: epoch seconds.
     """
+
+    task_name = "transcript-follower"
 
     def __init__(
         self,
@@ -194,18 +198,6 @@ class TranscriptFollower:
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
-    async def start(self) -> None:
-        if self._task is None:
-            self._stop.clear()
-            self._task = asyncio.create_task(self._run(), name="transcript-follower")
-
-    async def stop(self) -> None:
-        self._stop.set()
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
 
     async def _ensure_group(self) -> None:
         try:

@@ -33,6 +33,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from hotline.background import BackgroundTask
 from ticketing.connector import OutboxEvent
 from ticketing.errors import OutboxUnavailable, TicketingError
 from ticketing.outbox import CALL_TIMEOUT_S, PipelineStep, RedisOutbox, redis_call
@@ -152,7 +153,7 @@ def rt_closed_probe(client: RtClient) -> ClosedProbe:
     return probe
 
 
-class SlaMonitor:
+class SlaMonitor(BackgroundTask):
     """Periodic sweep of the index (see the module docstring).
 
     Args:
@@ -165,6 +166,8 @@ class SlaMonitor:
         closed_probe: tells which work orders are closed (e.g. :func:`rt_closed_probe`).
         clock: epoch seconds.
     """
+
+    task_name = "sla-monitor"
 
     def __init__(
         self,
@@ -190,18 +193,6 @@ class SlaMonitor:
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
-    async def start(self) -> None:
-        if self._task is None:
-            self._stop.clear()
-            self._task = asyncio.create_task(self._run(), name="sla-monitor")
-
-    async def stop(self) -> None:
-        self._stop.set()
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
 
     async def sweep(self, now: float | None = None) -> list[OutboxEvent]:
         """One pass: close what RT says is closed, raise the cards that went up.
