@@ -70,11 +70,14 @@ async def test_given_a_citizen_call_answered_by_a_seat_when_tracked_then_one_cal
         caller = await start_sipp("caller", tmp_path, duration_ms=1500,
                                   keys={"caller": "13800138000", "dial": "12301"})
         assert await caller.wait(30) == 0, caller.output()[-2000:]
-        ended = await until(lambda: [c for c in calls if isinstance(c, CallEnded)], timeout=10, what="CallEnded")
+        # other suites may have left calls up on the shared Asterisk: follow this test's caller only
+        ours = lambda: {c.linkedid for c in calls if isinstance(c, CallStarted) and c.caller_num == "13800138000"}  # noqa: E731
+        ended = await until(lambda: [c for c in calls if isinstance(c, CallEnded) and c.linkedid in ours()],
+                            timeout=10, what="CallEnded")
     finally:
         await client.action("QueueRemove", {"Queue": "commerce", "Interface": f"PJSIP/{seat}"})
         await phone.stop()
-    started = [c for c in calls if isinstance(c, CallStarted)]
+    started = [c for c in calls if isinstance(c, CallStarted) and c.caller_num == "13800138000"]
     assert len(started) == 1 and len(ended) == 1 and ended[0].linkedid == started[0].linkedid
     call = tracked.model.calls[started[0].linkedid]
     channels = sorted(leg.channel.split("-")[0] for leg in call.legs.values())
@@ -98,7 +101,9 @@ async def test_given_an_originate_of_a_local_channel_when_answered_then_both_hal
     aid = resp.response.action_id
     (orig,) = await until(lambda: [r for r in responses if r.action_id == aid], timeout=10, what="OriginateResponse")
     assert orig.reason == 4 and orig.uniqueid  # answered
-    (ended,) = await until(lambda: [c for c in calls if isinstance(c, CallEnded)], timeout=15, what="call end")
+    lid = tracked.model.legs[orig.uniqueid].linkedid
+    (ended,) = await until(lambda: [c for c in calls if isinstance(c, CallEnded) and c.linkedid == lid], timeout=15,
+                           what="call end")
     call = tracked.model.calls[ended.linkedid]
     halves = {leg.channel.rsplit(";", 1)[-1]: leg for leg in call.legs.values()}
     assert set(halves) == {"1", "2"}
@@ -111,14 +116,15 @@ async def test_given_asterisk_crashed_and_restarted_mid_call_when_reconnected_th
     calls = record(tracked)
     caller = await start_sipp("caller", tmp_path, duration_ms=120_000, keys={"caller": "13900139000", "dial": "12345"})
     try:
-        (started,) = await until(lambda: [c for c in calls if isinstance(c, CallStarted)], timeout=15,
-                                 what="call started")
+        (started,) = await until(lambda: [c for c in calls if isinstance(c, CallStarted)
+                                          and c.caller_num == "13900139000"], timeout=15, what="call started")
         paths = lab.LabPaths(lab_config.root)
         assert lab.stop_service(paths, "asterisk", crash=True)
         await until(lambda: not client.connected, timeout=10, what="disconnect noticed")
         await asyncio.to_thread(lab.start_asterisk, lab_config, paths, settings.ami)
         await until(lambda: client.connected and tracked.resyncs >= 1, timeout=30, what="reconnect and resync")
-        (ended,) = await until(lambda: [c for c in calls if isinstance(c, CallEnded)], timeout=10,
+        (ended,) = await until(lambda: [c for c in calls if isinstance(c, CallEnded)
+                                        and c.linkedid == started.linkedid], timeout=10,
                                what="dead call closed")
     finally:
         await caller.stop()
