@@ -187,11 +187,15 @@ class Dispatcher:
             await asyncio.to_thread(self.event_log.close)
 
     async def flush(self, timeout: float = 5.0) -> bool:
-        """Wait until the inbox is processed and the latest state is in Redis (tests, shutdown)."""
+        """Wait until the inbox is processed, its events are in the routing log and the latest state
+        is in Redis (tests, shutdown)."""
         deadline = time.monotonic() + timeout
         try:
             await asyncio.wait_for(self._inbox.join(), timeout)
         except TimeoutError:
+            return False
+        if self.event_log is not None and not await asyncio.to_thread(
+                self.event_log.flush, max(0.0, deadline - time.monotonic())):
             return False
         if self._saver is None:
             return True

@@ -40,6 +40,10 @@ class RoutingEventLog:
     def written(self) -> int:
         return self._writer.written
 
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Wait until every event appended so far is written (blocking: call it from a thread)."""
+        return self._writer.flush(timeout)
+
     def close(self, timeout: float = 5.0) -> None:
         """Write what is queued and close (blocking: call it from a thread)."""
         self._writer.close(timeout)

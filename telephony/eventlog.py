@@ -100,6 +100,16 @@ class EventLogWriter:
         """Queue one frame for writing (non-blocking; safe from the event loop)."""
         self._q.put(encode_record(received_at, raw))
 
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Wait until everything queued before this call is written (blocking: call it from a thread).
+
+        Returns:
+            False if that took longer than ``timeout`` seconds.
+        """
+        done = threading.Event()
+        self._q.put(done)
+        return done.wait(timeout)
+
     def _run(self) -> None:
         fh = self._fh
         pending = 0
@@ -112,12 +122,13 @@ class EventLogWriter:
                 except queue.Empty:
                     break
             stop = any(b is _STOP for b in batch)
+            flushed = [b for b in batch if isinstance(b, threading.Event)]
             data = b"".join(b for b in batch if isinstance(b, bytes))
             try:
                 if data:
                     fh.write(data)
                     fh.flush()
-                    n = len(batch) - (1 if stop else 0)
+                    n = len(batch) - (1 if stop else 0) - len(flushed)
                     self.written += n
                     pending += n
                     if self._fsync_every and pending >= self._fsync_every:
@@ -125,6 +136,8 @@ class EventLogWriter:
                         pending = 0
             except OSError as exc:  # disk full etc.: keep the error for the operator
                 self.error = exc
+            for event in flushed:
+                event.set()
             if stop:
                 return
 

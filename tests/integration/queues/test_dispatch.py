@@ -72,7 +72,7 @@ async def test_given_an_agent_who_does_not_answer_when_the_ring_times_out_then_m
     missed = d.agent_state("1011")
     assert missed.status is S.NOT_READY and missed.reason == "missed"
     assert d.agent_state("1012").linkedid == caller.linkedid
-    await d.flush()
+    assert await d.flush()
     events = [e for e in read_events(tmp_path / "routing.log") if getattr(e, "linkedid", None) == caller.linkedid]
     failed = [e for e in events if isinstance(e, OfferFailed)]
     assert [(e.agent_id, e.reason) for e in failed] == [("1011", "no_answer")]
@@ -93,7 +93,7 @@ async def test_given_a_caller_waiting_with_no_agent_free_when_they_hang_up_then_
     await until(lambda: not d.tracked(), timeout=10, what="abandon noticed")
     today = d.metrics.local_day(d.clock())
     assert d.metrics.daily(today, "commerce").abandoned == 1
-    await d.flush()
+    assert await d.flush()
     assert [type(e) for e in read_events(tmp_path / "routing.log")
             if getattr(e, "linkedid", None) == caller.linkedid][-1] is CallAbandoned
 

@@ -49,3 +49,12 @@ def test_given_an_action_with_lists_and_variables_when_encoded_then_headers_repe
 def test_given_cr_or_lf_in_an_action_when_encoded_then_it_is_refused(fields) -> None:
     with pytest.raises(AmiBadAction):
         encode_action("Originate", "id.2", fields)
+
+
+def test_given_queued_frames_when_flushed_then_they_are_on_disk_before_close(tmp_path: Path) -> None:
+    writer = EventLogWriter(tmp_path / "ami.log")
+    for i in range(200):
+        writer.append(float(i), b"Event: Tick\r\nN: %d" % i)
+    assert writer.flush(timeout=5)
+    assert len(list(read_log(tmp_path / "ami.log"))) == 200 and writer.written == 200
+    writer.close()
