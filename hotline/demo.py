@@ -257,7 +257,6 @@ async def run_demo(settings: Settings, seconds: float = 60.0, rate: float = 1.0,
     summary.recordings = await count_recordings(cfg)
     answered_calls = [o.linkedid for o in report.outcomes if o.linkedid and o.bridged_at is not None]
     summary.transcripts = await wait_transcripts(cfg, summary.recordings, transcript_wait_s, worker)
-    await relay_transcripts(cfg, answered_calls)
     summary.work_orders, summary.work_orders_with_transcript = await wait_tickets(cfg, answered_calls, rt_wait_s)
     summary.qa_population, summary.qa_sampled = await qa_sample(cfg, seed)
     stop_worker.set()
@@ -326,30 +325,6 @@ async def count_recordings(settings: Settings) -> int:
     except Exception as exc:
         log.warning("catalog not readable: %s", exc)
         return 0
-
-
-async def relay_transcripts(settings: Settings, linkedids: list[str]) -> int:
-    """Announce the catalog's transcripts of ``linkedids`` to the ticketing component (its Redis hash and
-    events stream, ``speech.store.RedisTranscriptSink``): the catalog-backed worker writes only the catalog.
-
-    Returns the outcomes announced (exactly once per job id: the sink is idempotent).
-    """
-    from recording.catalog import Catalog
-    from speech.store import RedisTranscriptSink, connect
-
-    wo = settings.ticketing.work_orders
-    redis = connect(settings.redis.url)
-    catalog = Catalog(settings.recording.catalog.url)
-    sent = 0
-    try:
-        sink = RedisTranscriptSink(redis, wo.transcripts_hash, wo.transcripts_stream)
-        for linkedid in linkedids:
-            for outcome in await catalog.transcripts_of(linkedid):
-                sent += bool(await sink.put(outcome))
-    finally:
-        await catalog.close()
-        await redis.aclose()
-    return sent
 
 
 async def wait_tickets(settings: Settings, linkedids: list[str], timeout_s: float) -> tuple[int, int]:

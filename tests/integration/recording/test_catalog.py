@@ -22,6 +22,7 @@ from speech.jobs import JobOutcome, new_job
 from speech.store import RedisJobQueue, RedisTranscriptSink, connect
 from speech.transcript import KeywordHit, Segment, Transcript, Word
 from tests.integration.speech.conftest import REPO, read_pcm, write_pcm
+from tests.support.procs import session_process
 from tests.support.servers import ServerProcess
 from tests.support.wait import until
 
@@ -108,18 +109,8 @@ def catalog_worker(redis_url: str, catalog_url: str, stream: str, consumer: str,
     argv = [sys.executable, "-m", "recording.worker", "--redis-url", redis_url, "--catalog-url", catalog_url,
             "--stream", stream, "--consumer", consumer, "--model", str(model),
             "--visibility-timeout", "3", "--reclaim-interval", "0.5", "--block-ms", "300"]
-    with log.open("ab") as out:
-        proc = subprocess.Popen(argv, cwd=REPO, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
+    with session_process(argv, REPO, log) as proc:
         yield proc
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=5)
 
 
 async def test_given_catalog_worker_killed_mid_job_when_another_runs_then_one_transcript_in_catalog(

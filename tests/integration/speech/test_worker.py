@@ -23,6 +23,7 @@ from speech.jobs import Delivery, JobOutcome, new_job
 from speech.store import RedisJobQueue, RedisTranscriptSink, connect, enqueue_recording
 from speech.worker import TranscriptionWorker, WorkerSettings
 from tests.integration.speech.conftest import REPO, read_pcm, write_pcm
+from tests.support.procs import session_process
 from tests.support.servers import ServerProcess
 from tests.support.wait import until
 
@@ -140,18 +141,8 @@ def worker_process(
         "--results-hash", keys.results, "--events-stream", keys.events,
         "--visibility-timeout", "3", "--reclaim-interval", "0.5", "--block-ms", "300",
     ]
-    with log.open("ab") as out:
-        proc = subprocess.Popen(argv, cwd=REPO, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
+    with session_process(argv, REPO, log) as proc:
         yield proc
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=5)
 
 
 async def test_given_worker_killed_mid_job_when_another_runs_then_it_reclaims_and_stores_once(
