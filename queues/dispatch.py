@@ -58,6 +58,7 @@ from queues.events import (
     AgentReady,
     CallAbandoned,
     CallAnswered,
+    CallbackRequested,
     CallEnded,
     Event,
     OfferFailed,
@@ -151,6 +152,8 @@ class Dispatcher:
         self._actions: set[asyncio.Task[None]] = set()
         self._worker: asyncio.Task[None] | None = None
         self._saver = (SnapshotSaver(store, self._render_snapshot) if store is not None else None)
+        #: called (on the worker, must not block) with each OfferCallback (callbacks/offering.py)
+        self.offer_callback_hook: Callable[[rt.OfferCallback], None] | None = None
         ami.subscribe(self._on_ami)
         tracker.subscribe(self._on_call_event)
 
@@ -224,6 +227,11 @@ class Dispatcher:
     async def ready(self, agent_id: str) -> None:
         """-> READY (ends wrap-up early); the agent may be offered a call at once. Raises as :meth:`login`."""
         await self._command(AgentReady(agent_id, self.clock()))
+
+    async def callback_requested(self, event: CallbackRequested) -> None:
+        """The caller accepted a callback: the call leaves its queue, counted as ``callback`` (not an
+        abandon); its later hangup is not logged as an abandon. Raises RoutingUnavailable."""
+        await self._command(event)
 
     async def pause(self, agent_id: str, reason: str) -> None:
         """-> NOT_READY(reason) (``break``, ``lunch``, ``training`` ...). Raises as :meth:`login`."""
@@ -359,7 +367,7 @@ class Dispatcher:
             if st is not None and st.status is AgentStatus.ON_CALL and st.linkedid == event.linkedid:
                 rec.connected = True
         self._after(event, out, now)
-        if isinstance(event, (CallAbandoned, CallEnded)) and rec is not None:
+        if isinstance(event, (CallAbandoned, CallEnded, CallbackRequested)) and rec is not None:
             self._drop(rec)
 
     def _after(self, event: Event | None, out: list[rt.Output], now: float) -> None:
@@ -370,6 +378,8 @@ class Dispatcher:
                 self._cancel(o)
             elif isinstance(o, rt.SendToVoicemail):
                 self._voicemail(o)
+            elif isinstance(o, rt.OfferCallback) and self.offer_callback_hook is not None:
+                self.offer_callback_hook(o)
             elif isinstance(o, (rt.OverflowCall, rt.OfferCallback)):
                 log.info("routing: %s", o)
             else:
