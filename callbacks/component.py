@@ -23,8 +23,10 @@ from typing import Any
 
 from callbacks.api import CallbacksApi
 from callbacks.dialler import Answered, Connect, Dialler
+from callbacks.errors import InvalidNumber
 from callbacks.keepplace import CallbackRequest
 from callbacks.numbers import normalise_number
+from callbacks.offering import CallbackOffers
 from callbacks.settings import CallbacksSettings
 from callbacks.store import CallbackStore, open_store
 from queues.events import CallbackRequested
@@ -39,8 +41,9 @@ class CallbacksComponent:
 
     def __init__(self, dialler: Dialler, store: CallbackStore, settings: CallbacksSettings,
                  callback_requested: Callable[[CallbackRequested], Awaitable[None]] | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, offers: CallbackOffers | None = None) -> None:
         self.dialler = dialler
+        self.offers = offers  # the callback offer to waiting callers (set by build_callbacks)
         self.store = store
         self.settings = settings
         self.api = CallbacksApi(store, settings, clock)
@@ -49,8 +52,12 @@ class CallbacksComponent:
 
     async def start(self) -> None:
         await self.dialler.start()
+        if self.offers is not None:
+            await self.offers.start()
 
     async def stop(self) -> None:
+        if self.offers is not None:
+            await self.offers.stop()
         await self.dialler.stop()
         await self.store.close()
 
@@ -78,13 +85,27 @@ class CallbacksComponent:
             await self.callback_requested(CallbackRequested(linkedid, now))
         return stored, created
 
+    async def on_work_order_closed(self, closed: Any) -> None:
+        """Subscriber of the ticketing side's work-order-closed events (:class:`ticketing.closed.WorkOrderClosed`):
+        schedule the satisfaction call (idempotent per work order). A work order without a callable
+        caller number is logged and skipped."""
+        try:
+            await self.dialler.on_work_order_closed(closed.work_order_id, closed.caller_number, closed.department,
+                                                    linkedid=closed.work_order_id)
+        except InvalidNumber as exc:
+            log.info("work order %s closed: no satisfaction call (%s)", closed.work_order_id, exc)
 
-def routing_connect(enqueue: Callable[[QueueRequest], Awaitable[None]], boost: int) -> Connect:
+
+def routing_connect(enqueue: Callable[[QueueRequest], Awaitable[None]], boost: int,
+                    called_back: set[str] | None = None) -> Connect:
     """``connect`` through the routing component: the answered citizen (parked on MOH in
-    ``hotline-hold``) is queued at the caller's priority + ``boost``."""
+    ``hotline-hold``) is queued at the caller's priority + ``boost``; their call's id is added to
+    ``called_back`` (the offer's exclusions: a citizen being called back is not offered a callback)."""
 
     async def connect(answered: Answered) -> None:
         r = answered.request
+        if called_back is not None:
+            called_back.add(answered.uniqueid)
         await enqueue(QueueRequest(
             linkedid=answered.uniqueid, uniqueid=answered.uniqueid, channel=answered.channel, caller_num=r.number,
             queue=r.queue, skills=r.skills, language=r.language, priority=r.priority + boost,
@@ -102,13 +123,31 @@ def build_callbacks(settings: Any, ami: AmiClient, routing: Any = None,
     ticketing = next((c for c in components if hasattr(c, "outbox") and hasattr(c, "monitor")), None)
     publish = ticketing.outbox.enqueue if ticketing is not None else None
     waiting = connect = requested = None
+    called_back: set[str] = set()
     if routing is not None:
         dispatcher = routing.dispatcher
         waiting = dispatcher.waiting
-        connect = routing_connect(routing.enqueue, cfg.callback_priority_boost)
-        # the dispatcher has no public "callback requested" entry yet: its command queue takes the event
-        requested = getattr(dispatcher, "callback_requested", None) or getattr(dispatcher, "_command", None)
+        connect = routing_connect(routing.enqueue, cfg.callback_priority_boost, called_back)
+        requested = dispatcher.callback_requested
     dialler = Dialler(ami, store, cfg, publish=publish, waiting_calls=waiting, connect=connect)
     if ticketing is not None and getattr(ticketing, "monitor", None) is not None:
         ticketing.monitor.hook = dialler.on_sla_card
-    return CallbacksComponent(dialler, store, cfg, requested)
+    component = CallbacksComponent(dialler, store, cfg, requested)
+    if routing is not None and cfg.offer_enabled:
+        component.offers = build_offers(cfg, ami, routing.dispatcher, component.accept_callback)
+        component.offers.excluded = called_back
+    return component
+
+
+def build_offers(cfg: CallbacksSettings, ami: AmiClient, dispatcher: Any, accept: Any) -> CallbackOffers:
+    """The callback offer wired to a routing :class:`queues.dispatch.Dispatcher` (its waiting calls,
+    EWT, the core's maximum-wait ``OfferCallback`` hook, the caller numbers of its call tracker)."""
+
+    def caller_number(uniqueid: str) -> str:
+        leg = dispatcher.tracker.model.legs.get(uniqueid)
+        return (leg.caller_num or "") if leg is not None else ""
+
+    offers = CallbackOffers(ami, cfg, waiting=dispatcher.waiting, position=dispatcher.position,
+                            caller_number=caller_number, accept=accept)
+    dispatcher.offer_callback_hook = offers.on_offer_callback
+    return offers

@@ -55,6 +55,13 @@ class CallbacksSettings(_Strict):
     callback_max_active_per_queue: int = Field(1, ge=1)
     callback_priority_boost: int = Field(1000, description="added to the caller's priority on the call back")
     department_contacts: dict[str, str] = Field(default_factory=dict, description="queue -> contact number")
+    offer_enabled: bool = Field(True, description="offer waiting callers a callback (callbacks/offer.py)")
+    offer_ewt_s: float | None = Field(300.0, ge=0, description="offer when EWT >= this (s); None: only max wait"
+                                                              " and on demand")
+    offer_check_s: float = Field(1.0, gt=0, description="how often waiting calls' EWT is checked (s)")
+    offer_max_invalid_numbers: int = Field(2, ge=1, description="keyed-in numbers tried before keep waiting")
+    offer_context: str = Field("hotline-cb-offer", description="dialplan context of the offer (extensions.conf)")
+    hold_context: str = Field("hotline-hold", description="where waiting callers hold (back after the offer)")
     prompts: Prompts = Prompts()
 
     @field_validator("tz")
