@@ -314,6 +314,36 @@ def install_configs(cfg: LabConfig, paths: LabPaths, conf_dir: Path = ASTERISK_C
     return changed
 
 
+def chroot_hosts(hostname: str) -> str:
+    """The chroot's ``/etc/hosts``: ``localhost`` and this machine's ``hostname`` on loopback.
+
+    Asterisk resolves its own host name (``ast_find_ourip``, getaddrinfo) every time an RTP
+    instance bound to the any-address turns RTCP on, i.e. for every PJSIP call leg, on the PJSIP
+    thread that handles the INVITE. debootstrap leaves the chroot without ``/etc/hosts``, so
+    that lookup went to the DNS server in ``resolv.conf``; under a burst of calls the server drops
+    queries and each one waits out the resolver's 5 s timeout (PJSIP distributor tasks of 5 s,
+    callers stuck in ``Answer`` once ~10 calls/s arrive, Asterisk idle: bench/load_300.py).
+    Answered from this file, the lookup takes microseconds and needs no network.
+    """
+    names = " ".join(dict.fromkeys(n for n in ("localhost", hostname) if n))
+    return ("# written by `hotline lab up`: the lab's own names resolve without DNS\n"
+            f"127.0.0.1\t{names}\n::1\tlocalhost ip6-localhost ip6-loopback\n")
+
+
+def install_hosts(paths: LabPaths, hostname: str | None = None) -> bool:
+    """Write the chroot's ``/etc/hosts`` (:func:`chroot_hosts`; default: ``socket.gethostname()``).
+
+    Takes effect at once (glibc reads the file on each lookup): no Asterisk restart.
+    Returns True if the file changed.
+    """
+    dest = paths.chroot / "etc/hosts"
+    data = chroot_hosts(hostname if hostname is not None else socket.gethostname())
+    if dest.exists() and dest.read_text() == data:
+        return False
+    dest.write_text(data)
+    return True
+
+
 def ami_probe(ami: AmiConfig, timeout: float = 5.0) -> str:
     """Log in to AMI, wait for ``FullyBooted`` and return ``AsteriskVersion`` (CoreSettings).
 
@@ -473,6 +503,7 @@ def up(cfg: LabConfig, ami: AmiConfig, progress: Progress = print) -> dict[str, 
     ensure_host_packages(paths, progress)
     ensure_chroot(cfg, paths, progress)
     changed = install_configs(cfg, paths)
+    install_hosts(paths)
     if changed and read_pid(paths, "asterisk"):
         progress("asterisk_conf changed: restarting Asterisk")
         stop_service(paths, "asterisk")
