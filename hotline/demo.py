@@ -51,6 +51,7 @@ class DemoSummary:
     model_bridged: int = 0
     recordings: int = 0
     transcripts: int = 0
+    speech_by_speaker: dict[str, int] = field(default_factory=dict)
     work_orders: int = 0
     work_orders_with_transcript: int = 0
     qa_population: int = 0
@@ -94,6 +95,7 @@ class DemoSummary:
             f"  simulator: {self.sim}",
             f"  wallboard (same routing metrics, SL1): {self.wallboard_url}",
             f"  recordings in the catalog {self.recordings}, transcripts done {self.transcripts}",
+            f"  calls with recognised speech by side: {self.speech_by_speaker or '-'}",
             f"  work orders in RT  {self.work_orders} ({self.work_orders_with_transcript} with the transcript)",
             f"  QA sample (plan daily): {self.qa_sampled} of {self.qa_population} calls in the catalog today",
         ]
@@ -217,7 +219,8 @@ async def run_demo(settings: Settings, seconds: float = 60.0, rate: float = 1.0,
     stop_worker = asyncio.Event()
     worker = asyncio.create_task(vosk_worker(cfg, stop_worker))
     sim = Simulator(service.ami, service.calls, plan, traffic,
-                    SimSettings(tuple(seats), workdir, max_wall_s=seconds + 240, audio_clip=find_speech_clip()))
+                    SimSettings(tuple(seats), workdir, max_wall_s=seconds + 240, audio_clip=find_speech_clip(),
+                                caller_clip=find_speech_clip(1)))
     bar = None
     try:
         answering = await sim.start_phones()
@@ -257,6 +260,7 @@ async def run_demo(settings: Settings, seconds: float = 60.0, rate: float = 1.0,
     summary.recordings = await count_recordings(cfg)
     answered_calls = [o.linkedid for o in report.outcomes if o.linkedid and o.bridged_at is not None]
     summary.transcripts = await wait_transcripts(cfg, summary.recordings, transcript_wait_s, worker)
+    summary.speech_by_speaker = await speech_by_speaker(cfg)
     summary.work_orders, summary.work_orders_with_transcript = await wait_tickets(cfg, answered_calls, rt_wait_s)
     summary.qa_population, summary.qa_sampled = await qa_sample(cfg, seed)
     stop_worker.set()
@@ -307,6 +311,17 @@ async def wait_transcripts(settings: Settings, recordings: int, timeout_s: float
             if done >= recordings or time.monotonic() > deadline or worker.done():
                 return done
             await asyncio.sleep(1.0)
+    finally:
+        await catalog.close()
+
+
+async def speech_by_speaker(settings: Settings) -> dict[str, int]:
+    """Calls of this run's catalog with recognised speech per side (``caller`` / ``agent``)."""
+    from recording.catalog import Catalog
+
+    catalog = Catalog(settings.recording.catalog.url)
+    try:
+        return await catalog.calls_by_speaker()
     finally:
         await catalog.close()
 

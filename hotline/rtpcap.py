@@ -1,4 +1,5 @@
-"""RTP in pcap files for SIPp's ``play_pcap_audio``: a caller's whole DTMF sequence, one file per call.
+"""RTP in pcap files for SIPp's ``play_pcap_audio``: a caller's whole DTMF sequence (and what the
+caller then says), one file per call.
 
 Why: SIPp replays a pcap with the packets' own RTP sequence numbers and timestamps. Replaying a
 one-digit pcap (``dtmf_2833_1.pcap``) twice in a call restarts both, and Asterisk's RTP stack
@@ -93,13 +94,19 @@ def event_payload(code: int, end: bool, duration_samples: int, volume: int = VOL
     return struct.pack("!BBH", code, (0x80 if end else 0) | (volume & 0x3F), min(duration_samples, 0xFFFF))
 
 
-def rtp_stream(digits: Iterable[Digit], *, tail_ms: int = 500, ssrc_seed: int = 0x484C) -> list[RtpPacket]:
-    """The packets of a call: silence, each digit's events, silence; timestamps and seq always increase.
+def rtp_stream(digits: Iterable[Digit], *, tail_ms: int = 500, ssrc_seed: int = 0x484C,
+               speech: bytes = b"", speech_ms: int = 0, speech_gap_ms: int = 1500) -> list[RtpPacket]:
+    """The packets of a call: silence, each digit's events, silence, then speech; seq and timestamps only increase.
 
     Args:
         digits: key presses in time order, not overlapping.
         tail_ms: silence after the last digit.
         ssrc_seed: first sequence number / timestamp offset (any 16-bit value).
+        speech: raw G.711 mu-law samples at 8 kHz (no header) the caller says after the tail: the
+            clip is repeated, ``speech_gap_ms`` of silence between repeats, for ``speech_ms``; a
+            partial last packet is padded with silence. Empty: no speech.
+        speech_ms: how long the caller keeps talking after the tail (ms; 0 = no speech).
+        speech_gap_ms: silence between two repeats of the clip (ms).
     Returns:
         Packets in send order, one every 20 ms of audio, plus the repeated end packets.
     Raises:
@@ -138,6 +145,16 @@ def rtp_stream(digits: Iterable[Digit], *, tail_ms: int = 500, ssrc_seed: int = 
     while t < end:
         add(t, PT_PCMU, t, False, PCMU_SILENCE)
         t += PACKET_MS
+    if speech and speech_ms > 0:
+        frames = [speech[i:i + SAMPLES_PER_PACKET].ljust(SAMPLES_PER_PACKET, b"\xff")
+                  for i in range(0, len(speech), SAMPLES_PER_PACKET)]
+        frames += [PCMU_SILENCE] * (speech_gap_ms // PACKET_MS)
+        end = t + speech_ms
+        i = 0
+        while t < end:
+            add(t, PT_PCMU, t, False, frames[i % len(frames)])
+            t += PACKET_MS
+            i += 1
     return packets
 
 
@@ -176,12 +193,17 @@ def pcap_bytes(packets: Sequence[RtpPacket], *, ssrc: int = 0x12345678, src: tup
     return b"".join(out)
 
 
-def write_dtmf_pcap(path: str | Path, digits: Iterable[Digit], *, tail_ms: int = 500) -> Path:
-    """Write one call's DTMF sequence as a pcap (blocking file write; small: ~11 kB per second).
+def write_dtmf_pcap(path: str | Path, digits: Iterable[Digit], *, tail_ms: int = 500,
+                    speech: bytes = b"", speech_ms: int = 0) -> Path:
+    """Write one call's DTMF sequence (and optionally the caller's speech after it) as a pcap.
 
+    Blocking file write, ~11 kB per second of call (a 3-minute caller is ~2 MB).
+
+    Args:
+        speech, speech_ms: what the caller says after the last key, see :func:`rtp_stream`.
     Returns:
         The path written.
     """
     path = Path(path)
-    path.write_bytes(pcap_bytes(rtp_stream(digits, tail_ms=tail_ms)))
+    path.write_bytes(pcap_bytes(rtp_stream(digits, tail_ms=tail_ms, speech=speech, speech_ms=speech_ms)))
     return path

@@ -93,7 +93,7 @@ async def register_seats(seats: list[int] | range, contact_port: int, workdir: P
 
 
 async def start_dtmf_caller(workdir: Path, caller: str, digits: list, *, dial: str = "12345", stay_ms: int = 10000,
-                            timeout_s: int = 120) -> SippRun:
+                            timeout_s: int = 120, speech: bytes = b"", speech_ms: int = 0) -> SippRun:
     """One citizen call that presses ``digits`` (``hotline.rtpcap.Digit``, times from the answer) over RFC 4733.
 
     Writes the call's pcap (``caller_dtmf.pcap``) into a fresh folder under ``workdir`` and runs
@@ -101,11 +101,13 @@ async def start_dtmf_caller(workdir: Path, caller: str, digits: list, *, dial: s
 
     Args:
         stay_ms: how long the caller stays after the answer (``-d``): hang-up time.
+        speech, speech_ms: raw 8 kHz mu-law the caller says after the last key, repeated for
+            ``speech_ms`` (:func:`hotline.rtpcap.rtp_stream`); empty: silence.
     """
     from hotline.rtpcap import write_dtmf_pcap
 
     folder = workdir / f"dtmf-{caller}-{free_port(kind=2)}"
     folder.mkdir(parents=True)
-    write_dtmf_pcap(folder / "caller_dtmf.pcap", digits)
+    await asyncio.to_thread(write_dtmf_pcap, folder / "caller_dtmf.pcap", digits, speech=speech, speech_ms=speech_ms)
     return await start_sipp("caller_dtmf", folder, keys={"caller": caller, "dial": dial}, duration_ms=stay_ms,
                             timeout_s=timeout_s)

@@ -523,6 +523,19 @@ class Catalog:
                 return int(await c.scalar(q) or 0)
         return await self._run("count transcripts", go())
 
+    async def calls_by_speaker(self) -> dict[str, int]:
+        """Calls (distinct linkedid) with at least one transcript segment per speaker label.
+
+        Returns:
+            e.g. ``{"caller": 12, "agent": 12}``: how many calls had speech recognised on each side.
+        """
+        async def go() -> dict[str, int]:
+            q = (select(segments.c.speaker, func.count(func.distinct(segments.c.linkedid)))
+                 .group_by(segments.c.speaker))
+            async with self.engine.connect() as c:
+                return {str(k): int(v) for k, v in (await c.execute(q)).all()}
+        return await self._run("count calls by speaker", go())
+
     # -------------------------------------------------------------- search and QA
     async def search(self, query: str, limit: int = 20) -> list[SearchHit]:
         """Transcript segments containing ``query`` (a substring, spaces between CJK ignored).

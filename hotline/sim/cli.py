@@ -37,7 +37,8 @@ def _cmd_sim(args: argparse.Namespace, settings: Any) -> int:
         workdir = Path(tempfile.mkdtemp(prefix="hotline-sim-"))
         sim = Simulator(ami, tracker, plan, traffic, SimSettings(tuple(seats_for(args.seats)), workdir,
                                                                  max_wall_s=args.seconds + 240,
-                                                                 audio_clip=find_speech_clip()))
+                                                                 audio_clip=find_speech_clip(),
+                                                                 caller_clip=find_speech_clip(1)))
         try:
             await sim.start_phones()
             report = await sim.run(lambda d, t: print(f"\r  calls finished {d}/{t}", end="", flush=True))

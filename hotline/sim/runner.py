@@ -6,7 +6,8 @@ log-normal talk time), one farm per bucket; the plan's ``ring_no_answer_ratio`` 
 registers to a ``noanswer`` farm that rings and never answers.
 
 Callers: one SIPp UAC per planned call (``lab/sipp/caller_dtmf.xml`` with a per-call RTP pcap
-pressing the plan's DTMF keys), started at the plan's Poisson arrival times, dialling 12345 on the
+pressing the plan's DTMF keys and then talking: a real speech clip, another than the agents', repeated
+for as long as the caller can stay), started at the plan's Poisson arrival times, dialling 12345 on the
 ``trunk`` endpoint with the plan's citizen number as From user. A caller stays on the line long
 enough for the IVR, its patience and its talk time; the agent farm ends answered calls.
 
@@ -58,6 +59,8 @@ class SimSettings:
         dial: the number callers dial.
         max_wall_s: hard bound of the whole run (seconds, from the first arrival).
         audio_clip: a speech clip (any format sox reads) the agents play; None: no audio.
+        caller_clip: a speech clip the callers say after their keys; None: espeak-ng Mandarin
+            when installed, else silence.
         workdir: SIPp logs, pcaps, clips.
     """
 
@@ -67,6 +70,13 @@ class SimSettings:
     dial: str = "12345"
     max_wall_s: float = 600.0
     audio_clip: Path | None = None
+    caller_clip: Path | None = None
+
+
+#: what a caller says when no real speech is at hand (espeak-ng, Mandarin voice)
+CALLER_TTS = ("cmn", "你好，我想咨询一下住房公积金提取的问题，上个月申请了还没有到账。")
+#: longest a caller talks after the keys (bounds the per-call pcap: ~11 kB per second)
+MAX_CALLER_SPEECH_MS = 240_000
 
 
 @dataclass(slots=True)
@@ -121,8 +131,12 @@ def ivr_time_s(keys: str) -> float:
     return (FIRST_KEY_MS + sum(caller_keys_ms(keys))) / 1000 + 4.0
 
 
-def find_speech_clip() -> Path | None:
-    """A real speech clip: shared/speech (Korean first: the one installable Vosk model), else None."""
+def find_speech_clip(nth: int = 0) -> Path | None:
+    """A real speech clip: shared/speech (Korean first: the one installable Vosk model), else None.
+
+    Args:
+        nth: which sentence of the set (wraps around), so agents and callers say different things.
+    """
     for root in SPEECH_DIRS:
         for lang in ("ko", "mixed"):
             manifest = root / lang / "manifest.json"
@@ -130,8 +144,26 @@ def find_speech_clip() -> Path | None:
                 clips = json.loads(manifest.read_text(encoding="utf-8"))
                 sentences = [c for c in clips if c.get("kind") == "sentence"] or clips
                 if sentences:
-                    return root / lang / sentences[0]["file16k"]
+                    return root / lang / sentences[nth % len(sentences)]["file16k"]
     return None
+
+
+def make_ulaw_raw(dest: Path, source: Path | None) -> bytes:
+    """Raw 8 kHz mu-law samples (no header) of ``source``, else of espeak-ng Mandarin (:data:`CALLER_TTS`).
+
+    Returns b"" when sox (or, without a source, espeak-ng) is not installed. Blocking (run in a thread).
+    """
+    if shutil.which("sox") is None:
+        return b""
+    if source is None:
+        if shutil.which("espeak-ng") is None:
+            return b""
+        source = dest.with_suffix(".tts.wav")
+        voice, text = CALLER_TTS
+        subprocess.run(["espeak-ng", "-v", voice, "-w", str(source), text], check=True, timeout=30)
+    subprocess.run(["sox", str(source), "-r", "8000", "-c", "1", "-e", "u-law", "-t", "ul", str(dest)],
+                   check=True, timeout=30)
+    return dest.read_bytes()
 
 
 def make_ulaw_clip(dest: Path, source: Path | None) -> Path | None:
@@ -183,6 +215,7 @@ class Simulator:
         self.farms: list[SippRun] = []
         self.callers: list[SippRun] = []
         self.answering_seats: list[int] = []
+        self.caller_speech = b""
         self.report = SimReport()
 
     async def start_phones(self) -> list[int]:
@@ -196,6 +229,7 @@ class Simulator:
         silent = silent_seats(s.seats, self.traffic.ring_no_answer_ratio, self.traffic.seed)
         talkers = [seat for seat in s.seats if seat not in silent]
         clip = await asyncio.to_thread(make_ulaw_clip, s.workdir / "agent-audio.wav", s.audio_clip)
+        self.caller_speech = await asyncio.to_thread(make_ulaw_raw, s.workdir / "caller-audio.ul", s.caller_clip)
         scenario = "agent_audio" if clip is not None else "agent"
         calls = max(10, len(self.plan) * 2)
         bound = int(s.max_wall_s) + 300
@@ -255,9 +289,11 @@ class Simulator:
         gaps = caller_keys_ms(p.route.keys)
         digits = schedule(p.route.keys, FIRST_KEY_MS, gaps or 1000)
         stay_ms = int((ivr_time_s(p.route.keys) + p.patience_s + p.talk_s * 3 + 30) * 1000)
+        speech_ms = min(MAX_CALLER_SPEECH_MS, int((p.patience_s + p.talk_s * 3 + 30) * 1000))
         out.started_at = time.time()
         run = await start_dtmf_caller(self.settings.workdir, p.caller_num, digits, dial=self.settings.dial,
-                                      stay_ms=stay_ms, timeout_s=stay_ms // 1000 + 30)
+                                      stay_ms=stay_ms, timeout_s=stay_ms // 1000 + 30,
+                                      speech=self.caller_speech, speech_ms=speech_ms if self.caller_speech else 0)
         self.callers.append(run)
         return run
 

@@ -42,6 +42,8 @@ async def test_given_short_demo_when_it_ends_then_summary_routing_metrics_call_m
     assert summary.recordings == summary.answered, summary
     # transcripts may still be pending; never more than recordings
     assert 0 < summary.transcripts <= summary.recordings, summary
+    # callers talk too (real speech after their keys): both sides of some calls were recognised
+    assert summary.speech_by_speaker.get("caller", 0) > 0 and summary.speech_by_speaker.get("agent", 0) > 0, summary
     # one work order in the lab RT per answered call
     assert summary.work_orders == summary.answered, summary
     # each transcript reaches its work order as one comment (allow the last ones pending)

@@ -67,6 +67,9 @@ async def test_given_outcome_put_twice_then_stored_once_with_segments_and_flags(
     assert stored.transcript.segments[0].words[2].word == "投诉"
     assert [h["keyword"] for h in await catalog.flagged("complaint")] == ["投诉"]
     assert len(await catalog.search("楼下噪音")) == 1  # segments were written once
+    assert await catalog.calls_by_speaker() == {"caller": 1, "agent": 1}
+    await catalog.put(outcome("j2", "L2", "喂 你好"))
+    assert await catalog.calls_by_speaker() == {"caller": 2, "agent": 2}
 
 
 @pytest.mark.parametrize("query", ["投诉楼下", "要投诉", "投诉", "噪", "楼下 噪音", "请您说"])

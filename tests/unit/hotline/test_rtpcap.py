@@ -78,3 +78,25 @@ def test_given_stream_when_written_as_pcap_then_headers_parse_back_with_valid_ip
         offset += 16 + incl
         count += 1
     assert count == len(packets)
+
+
+def test_given_speech_when_streamed_then_it_follows_the_tail_on_the_same_timeline_repeated_with_gaps() -> None:
+    speech = bytes(range(0, 250)) + bytes(range(0, 250))  # 500 samples: 3 full packets + 20 padded samples
+    packets = rtp_stream(schedule("1", 100, 0), tail_ms=100, speech=speech, speech_ms=2000)
+    plain = rtp_stream(schedule("1", 100, 0), tail_ms=100)
+    assert packets[:len(plain)] == plain  # the keys are unchanged
+    talk = packets[len(plain):]
+    assert len(talk) == 2000 // 20 and all(p.payload_type == PT_PCMU for p in talk)
+    assert talk[0].payload == speech[:160] and talk[3].payload == speech[480:] + b"\xff" * 140
+    assert talk[4].payload == b"\xff" * 160  # the gap between repeats
+    first_again = next(i for i, p in enumerate(talk) if i > 0 and p.payload == speech[:160])
+    assert first_again == 4 + 1500 // 20  # clip, then the 1.5 s gap, then the clip again
+    seqs = [p.seq for p in packets]
+    assert all((b - a) % 65536 == 1 for a, b in itertools.pairwise(seqs))
+    ts = [p.timestamp for p in talk]
+    assert all(b - a == 160 for a, b in itertools.pairwise(ts))
+    assert talk[0].at_ms == plain[-1].at_ms + 20
+
+
+def test_given_no_speech_duration_when_streamed_then_no_speech_packets() -> None:
+    assert rtp_stream(schedule("1", 100, 0), speech=b"\x00" * 160, speech_ms=0) == rtp_stream(schedule("1", 100, 0))
