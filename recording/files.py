@@ -8,6 +8,7 @@ Stdlib only (``wave``, ``array``). MixMonitor's ``wav`` writes 16-bit little-end
 from __future__ import annotations
 
 import array
+import itertools
 import os
 import struct
 import sys
@@ -62,7 +63,7 @@ class Merged:
 
     Attributes:
         path: the stereo WAV (caller left, agent right).
-        rate_hz: its sample rate (the legs').
+        rate_hz: its sample rate (the legs', the higher one when they differ).
         frames: samples per channel (the longer leg; the shorter is padded with silence).
         size_bytes: file size.
         missing: legs that did not exist (written as silence), e.g. ``("agent",)``.
@@ -83,6 +84,11 @@ def merge_legs(caller: str | Path, agent: str | Path, out: str | Path, default_r
     that is shorter than the other is padded with silence (MixMonitor keeps ``r()``/``t()`` in
     step by inserting silence, so they differ by a frame or two at most).
 
+    Legs at different rates (a G.711 citizen in ``wav`` and a G.722 agent in ``wav16``): the
+    stereo file, which is for listening, takes the higher rate and the lower-rate leg is
+    upsampled by linear interpolation. Transcription does not use it then: it decodes each
+    mono leg at its own rate (``TranscriptionJob.legs``), so the caller's are kept.
+
     Args:
         caller: the ``r()`` file (what the caller said).
         agent: the ``t()`` file (what the caller heard: the agent).
@@ -91,7 +97,8 @@ def merge_legs(caller: str | Path, agent: str | Path, out: str | Path, default_r
     Returns:
         What was written.
     Raises:
-        ValueError: a leg is not 16-bit mono PCM, or the legs' rates differ.
+        ValueError: a leg is not 16-bit mono PCM, or the higher rate is not a whole multiple of
+            the lower (8000 and 16000 are).
         OSError / wave.Error: unreadable files, disk full.
     """
     readers: list[wave.Wave_read | None] = []
@@ -108,9 +115,11 @@ def merge_legs(caller: str | Path, agent: str | Path, out: str | Path, default_r
                 readers.append(None)
                 missing.append(name)
         rates = {r.getframerate() for r in readers if r is not None}
-        if len(rates) > 1:
-            raise ValueError(f"legs have different rates: {sorted(rates)}")
-        rate = rates.pop() if rates else default_rate_hz
+        rate = max(rates) if rates else default_rate_hz
+        if any(rate % r for r in rates):
+            raise ValueError(f"legs have rates {sorted(rates)}: not whole multiples, cannot merge")
+        factors = [rate // r.getframerate() if r is not None else 1 for r in readers]
+        held: list[int | None] = [None for _ in readers]  # each upsampled leg's last sample so far
         part = Path(str(out) + ".part")
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         frames = 0
@@ -119,16 +128,22 @@ def merge_legs(caller: str | Path, agent: str | Path, out: str | Path, default_r
             w.setsampwidth(2)
             w.setframerate(rate)
             while True:
-                bufs = [r.readframes(CHUNK_FRAMES) if r is not None else b"" for r in readers]
-                n = max(len(b) for b in bufs) // 2
+                monos = []
+                for c, r in enumerate(readers):
+                    mono = array.array("h")
+                    if r is not None:
+                        buf = r.readframes(CHUNK_FRAMES // factors[c])
+                        mono.frombytes(buf[: len(buf) - len(buf) % 2])
+                        if sys.byteorder == "big":
+                            mono.byteswap()
+                        if factors[c] > 1:
+                            mono, held[c] = upsample(mono, factors[c], held[c])
+                    monos.append(mono)
+                n = max(len(m) for m in monos)
                 if n == 0:
                     break
                 stereo = array.array("h", bytes(4 * n))
-                for c, buf in enumerate(bufs):
-                    mono = array.array("h")
-                    mono.frombytes(buf[: len(buf) - len(buf) % 2])
-                    if sys.byteorder == "big":
-                        mono.byteswap()
+                for c, mono in enumerate(monos):
                     mono.extend([0] * (n - len(mono)))
                     stereo[c::2] = mono
                 if sys.byteorder == "big":
@@ -141,6 +156,39 @@ def merge_legs(caller: str | Path, agent: str | Path, out: str | Path, default_r
             if r is not None:
                 r.close()
     return Merged(str(out), rate, frames, Path(out).stat().st_size, tuple(missing))
+
+
+def read_rate(path: str | Path) -> int | None:
+    """The sample rate in a WAV file's header, Hz; None when the file is missing, empty or not a WAV."""
+    try:
+        with wave.open(str(path), "rb") as w:
+            return w.getframerate()
+    except (OSError, EOFError, wave.Error):
+        return None
+
+
+def upsample(samples: array.array, factor: int, previous: int | None = None) -> tuple[array.array, int | None]:
+    """Raise a chunk of 16-bit samples' rate ``factor`` times by linear interpolation (for listening).
+
+    Streaming: sample ``i`` of the input lands at output ``factor * i``; the samples between it
+    and the next input sample are interpolated. The chunk's last sample is held back and returned,
+    to be passed as ``previous`` with the next chunk, so chunk boundaries are seamless; with no
+    next chunk the held sample is dropped (``factor`` output samples short of the exact length).
+
+    Args:
+        samples: ``array('h')`` at the lower rate.
+        factor: whole rate ratio (2 for 8000 -> 16000 Hz).
+        previous: the sample held back from the previous chunk, None at the start.
+    Returns:
+        ``(output samples at the higher rate, the sample now held back)``.
+    """
+    src = ([previous] if previous is not None else []) + samples.tolist()
+    if len(src) < 2:
+        return array.array("h"), (src[-1] if src else previous)
+    out = array.array("h", bytes(2 * factor * (len(src) - 1)))
+    for k in range(factor):
+        out[k::factor] = array.array("h", [a + (b - a) * k // factor for a, b in itertools.pairwise(src)])
+    return out, src[-1]
 
 
 def walk(root: str | Path) -> list[StoredFile]:

@@ -10,9 +10,13 @@ Why ``r()``/``t()`` and not ``D``: Asterisk 22's ``D`` option (interleaved stere
 headerless ``.raw`` file (its own help says any other extension corrupts the file), and on the
 lab ``D`` with ``.sln16`` wrote twice the expected bytes. ``r(file)t(file)`` with an empty main
 file writes two mono WAV files, kept in step by MixMonitor's silence insertion, each with a
-real header at the format's rate (``wav`` 8 kHz, ``wav16`` 16 kHz, chosen from the channel's
-``CHANNEL(audionativeformat)``). hotline merges them into one stereo WAV (caller left, agent
-right) once both are closed, which is what :mod:`speech` decodes per channel.
+real header at the format's rate (``wav`` 8 kHz, ``wav16`` 16 kHz), chosen per leg from each
+channel's ``CHANNEL(audionativeformat)``: the caller's file from the caller's channel, the agent's
+from the agent's (:func:`recording.policy.leg_formats`). hotline merges them into one stereo WAV
+(caller left, agent right) once both are closed, which is what :mod:`speech` decodes per channel.
+When the legs' rates differ (G.711 citizen, G.722 agent phone), the stereo file is made at the
+higher rate for listening, the mono legs are kept (``<stem>.caller.wav``, ``<stem>.agent.wav16``)
+and the transcription job decodes each leg at its own rate (``TranscriptionJob.legs``).
 
 Closing: Asterisk sends ``MixMonitorStop`` only for an explicit stop; after a hangup it closes the
 files shortly after the ``Hangup`` event with no event at all. So after the recorded leg's
@@ -48,7 +52,7 @@ from recording.policy import (
     StartRecording,
     forget_call,
     handle,
-    mixmonitor_format,
+    leg_formats,
     wav_closed,
 )
 from recording.settings import RecordingSettings
@@ -77,6 +81,9 @@ class ClosedRecording:
         reason: why skipped or failed.
         rate_hz / channels / duration_s / size_bytes: from the merged file's header.
         job_id: the transcription job, when queued.
+        leg_paths: the mono leg files kept beside the stereo file (caller, agent), each at its
+            own rate; empty when they were merged and deleted.
+        leg_rates_hz: the legs' rates from their headers (caller, agent), e.g. ``(8000, 16000)``.
     """
 
     linkedid: str
@@ -90,6 +97,8 @@ class ClosedRecording:
     duration_s: float | None = None
     size_bytes: int | None = None
     job_id: str | None = None
+    leg_paths: tuple[str, ...] = ()
+    leg_rates_hz: tuple[int, ...] = ()
 
 
 class Recorder:
@@ -126,7 +135,7 @@ class Recorder:
         self._runner: asyncio.Task[None] | None = None
         self._collectors: set[asyncio.Task[None]] = set()
         self._not_started: set[str] = set()  # uniqueids whose MixMonitor action failed
-        self._formats: dict[str, str] = {}  # stem -> "wav" | "wav16"
+        self._formats: dict[str, tuple[str, str]] = {}  # stem -> (caller's, agent's): "wav" | "wav16"
         self.owned: list[Callable[[], Awaitable[None]]] = []  # closed on stop (see build_recorder)
         ami.subscribe(self.on_ami)
 
@@ -187,33 +196,49 @@ class Recorder:
             except Exception:  # the component's one broad except: log with the linkedid, carry on
                 log.exception("recording command %r failed (linkedid=%s)", cmd, cmd.linkedid)
 
-    def _leg_paths(self, stem: str, fmt: str) -> tuple[Path, Path]:
+    def _leg_paths(self, stem: str, fmts: tuple[str, str]) -> tuple[Path, Path]:
         base = self.settings.host_dir
-        return base / f"{stem}.caller.{fmt}", base / f"{stem}.agent.{fmt}"
+        return base / f"{stem}.caller.{fmts[0]}", base / f"{stem}.agent.{fmts[1]}"
+
+    async def _native_format(self, channel: str) -> str:
+        """``CHANNEL(audionativeformat)`` of ``channel`` (AMI ``Getvar``), "" when unknown.
+
+        Raises:
+            AmiError: the action failed or timed out (the caller's channel must answer).
+        """
+        resp = await self.ami.action("Getvar", {"Channel": channel, "Variable": "CHANNEL(audionativeformat)"},
+                                     timeout=self.settings.action_timeout_s)
+        return resp.response.text("Value") if resp.ok else ""
 
     async def _start_recording(self, cmd: StartRecording) -> None:
-        """Getvar the native format, then MixMonitor ``r(<stem>.caller.fmt)t(<stem>.agent.fmt)``.
+        """Getvar each leg's native format, then MixMonitor ``r(<stem>.caller.fmt)t(<stem>.agent.fmt)``.
 
         Raises:
             nothing: a failure is logged as :class:`RecordingStartFailed` and the pickup marks
-            the recording ``failed``.
+            the recording ``failed``. An agent channel whose format cannot be read (gone
+            already) is recorded at the caller's format.
         """
         timeout = self.settings.action_timeout_s
-        fmt = "wav"
         try:
-            resp = await self.ami.action("Getvar", {"Channel": cmd.channel, "Variable": "CHANNEL(audionativeformat)"},
-                                         timeout=timeout)
-            if resp.ok:
-                fmt = mixmonitor_format(resp.response.text("Value"))
-            opts = f"r({cmd.stem}.caller.{fmt})t({cmd.stem}.agent.{fmt})"
+            caller_native = await self._native_format(cmd.channel)
+            agent_native = ""
+            if cmd.peer_channel:
+                try:
+                    agent_native = await self._native_format(cmd.peer_channel)
+                except AmiError as exc:
+                    log.warning("agent leg format unknown, recorded as the caller's (linkedid=%s): %s",
+                                cmd.linkedid, exc)
+            fmts = leg_formats(caller_native, agent_native)
+            opts = f"r({cmd.stem}.caller.{fmts[0]})t({cmd.stem}.agent.{fmts[1]})"
             await self.ami.action("MixMonitor", {"Channel": cmd.channel, "File": "", "Options": opts},
                                   timeout=timeout, check=True)
         except AmiError as exc:
             self._not_started.add(cmd.uniqueid)
             log.error("%s", RecordingStartFailed(cmd.linkedid, cmd.uniqueid, str(exc)))
             return
-        self._formats[cmd.stem] = fmt
-        log.info("recording call %s leg %s -> %s.wav (%s)", cmd.linkedid, cmd.uniqueid, cmd.stem, fmt)
+        self._formats[cmd.stem] = fmts
+        log.info("recording call %s leg %s -> %s.wav (caller %s %s, agent %s %s)", cmd.linkedid, cmd.uniqueid,
+                 cmd.stem, caller_native, fmts[0], agent_native, fmts[1])
         if self.catalog is not None:
             try:
                 await self.catalog.call_started(cmd.linkedid, cmd.started_at,
@@ -252,13 +277,13 @@ class Recorder:
         s = self.settings
         rel = f"{cmd.stem}.wav"
         out = s.host_dir / rel
-        fmt = self._formats.pop(cmd.stem, "wav")
+        fmts = self._formats.pop(cmd.stem, ("wav", "wav"))
         if cmd.uniqueid in self._not_started:
             self._not_started.discard(cmd.uniqueid)
             await self._finish(cmd, ClosedRecording(cmd.linkedid, cmd.seq, rel, str(out), "failed",
                                                     "MixMonitor not started"))
             return
-        caller, agent = self._leg_paths(cmd.stem, fmt)
+        caller, agent = self._leg_paths(cmd.stem, fmts)
         try:
             present = [await self._wait_closed(caller), await self._wait_closed(agent)]
         except RecordingNotClosed as exc:
@@ -270,8 +295,11 @@ class Recorder:
             return
         try:
             merged = await asyncio.to_thread(files.merge_legs, caller, agent, out,
-                                             16000 if fmt == "wav16" else 8000)
-            if not s.keep_legs:
+                                             16000 if "wav16" in fmts else 8000)
+            rates = [await asyncio.to_thread(files.read_rate, p) for p in (caller, agent)]
+            leg_rates = tuple(r for r in rates if r)
+            split = len(leg_rates) == 2 and leg_rates[0] != leg_rates[1]  # ASR decodes each leg at its own rate
+            if not split and not s.keep_legs:
                 await asyncio.to_thread(files.delete, s.host_dir, [
                     p.relative_to(s.host_dir).as_posix() for p in (caller, agent)])
             checked = await asyncio.to_thread(check_recording, out, s.min_duration_s)
@@ -284,18 +312,21 @@ class Recorder:
                 cmd.linkedid, cmd.seq, rel, str(out), "skipped", checked.reason, merged.rate_hz, 2,
                 checked.duration_s, merged.size_bytes))
             return
+        legs = (caller, agent) if split or s.keep_legs else ()
         status, job_id, reason = "closed", None, None
         if s.transcribe and self.jobs is not None:
-            job_path = str((s.job_dir or s.host_dir) / rel)
+            job_base = s.job_dir or s.host_dir
+            job_path = str(job_base / rel)
+            job_legs = tuple(str(job_base / p.relative_to(s.host_dir)) for p in (caller, agent)) if split else ()
             try:
-                job = await enqueue_recording(self.jobs, job_path, cmd.linkedid, self.clock())
+                job = await enqueue_recording(self.jobs, job_path, cmd.linkedid, self.clock(), legs=job_legs)
                 status, job_id = "queued", job.job_id
             except SpeechError as exc:
                 reason = f"not queued for transcription: {exc}"
                 log.error("recording %s (linkedid=%s) %s", rel, cmd.linkedid, reason)
         await self._finish(cmd, ClosedRecording(
             cmd.linkedid, cmd.seq, rel, str(out), status, reason, checked.rate_hz, checked.channels,
-            checked.duration_s, merged.size_bytes, job_id))
+            checked.duration_s, merged.size_bytes, job_id, tuple(str(p) for p in legs), leg_rates))
 
     async def _finish(self, cmd: CollectRecording, rec: ClosedRecording) -> None:
         log.info("recording %s (linkedid=%s): %s%s", rec.rel_path, rec.linkedid, rec.status,

@@ -37,6 +37,8 @@ from telephony import events as ev
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 _DATED = re.compile(r"^(\d{4})/(\d{2})/(\d{2})/([^/]+)$")
 _STEM = re.compile(r"^(?P<linkedid>.+?)(?:-(?P<seq>\d+))?$")
+#: What retention and the usage report count: stereo files and the mono legs kept beside them.
+RECORDING_SUFFIXES = (".wav", ".wav16")
 
 
 # ------------------------------------------------------------------ naming
@@ -120,6 +122,23 @@ def mixmonitor_format(native_format: str) -> str:
     return "wav16" if names & wide else "wav"
 
 
+def leg_formats(caller_native: str, agent_native: str) -> tuple[str, str]:
+    """The MixMonitor formats of the two legs: ``(caller's r() file, agent's t() file)``.
+
+    Each leg is recorded at its own channel's native rate: a G.711 citizen and a G.722 agent
+    phone give ``("wav", "wav16")``. The ``t()`` direction of the caller's channel carries the
+    agent's audio as the bridge delivers it, before it is transcoded to the caller's codec
+    (Asterisk's ``transcode_via_sln`` picks ``slin16`` between G.722 and G.711, verified on the
+    lab's Asterisk 22), so a ``wav16`` agent file holds real wideband audio.
+
+    Args:
+        caller_native: ``CHANNEL(audionativeformat)`` of the caller's channel, e.g. ``(ulaw)``.
+        agent_native: the same of the agent's channel; empty when unknown (then the caller's).
+    """
+    caller = mixmonitor_format(caller_native)
+    return caller, mixmonitor_format(agent_native) if agent_native.strip("() ") else caller
+
+
 # ------------------------------------------------------------------ the state machine
 @dataclass(frozen=True, slots=True)
 class Rules:
@@ -151,6 +170,7 @@ class StartRecording:
         seq: position in the call's linked set (1 = ``<linkedid>.wav``).
         stem: relative path without extension.
         started_at: epoch seconds.
+        peer_channel: the other leg's (the agent's) channel name, to read its native format.
     """
 
     linkedid: str
@@ -159,6 +179,7 @@ class StartRecording:
     seq: int
     stem: str
     started_at: float
+    peer_channel: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,7 +293,8 @@ def _on_bridge_enter(
     stem = recording_stem(linkedid, seq, e.at, rules.tz)
     active = {**state.active, uniqueid: _Active(linkedid, uniqueid, seq, stem, e.at)}
     state = replace(state, active=active, next_seq={**state.next_seq, linkedid: seq + 1})
-    return state, [StartRecording(linkedid, uniqueid, channel, seq, stem, e.at)]
+    peer = next((leg[2] for leg in legs if leg[0] != uniqueid), "")
+    return state, [StartRecording(linkedid, uniqueid, channel, seq, stem, e.at, peer)]
 
 
 def _on_leg_done(
@@ -347,7 +369,8 @@ def expired(
     """The files to delete under a retention of ``retention_days`` days.
 
     A file of day D is kept while ``D >= today - retention_days`` (local dates in ``tz``): with
-    90 days, a call of 1 March is deleted on 31 May. Only ``.wav`` files are considered.
+    90 days, a call of 1 March is deleted on 31 May. Only ``.wav`` and ``.wav16`` (a wideband
+    leg kept beside its stereo file) files are considered.
 
     Args:
         files: what the recordings folder holds.
@@ -360,7 +383,7 @@ def expired(
         raise ValueError("retention_days must be >= 0")
     cutoff = datetime.fromtimestamp(now, ZoneInfo(tz)).date() - timedelta(days=retention_days)
     return sorted(
-        (f for f in files if f.rel_path.endswith(".wav") and file_day(f, tz) < cutoff),
+        (f for f in files if f.rel_path.endswith(RECORDING_SUFFIXES) and file_day(f, tz) < cutoff),
         key=lambda f: f.rel_path,
     )
 
@@ -404,7 +427,7 @@ def usage_report(
     files: Iterable[StoredFile], retention_days: int, now: float, tz: str = "Asia/Shanghai"
 ) -> UsageReport:
     """Summarise storage by month and what the retention policy would purge now."""
-    wavs = [f for f in files if f.rel_path.endswith(".wav")]
+    wavs = [f for f in files if f.rel_path.endswith(RECORDING_SUFFIXES)]
     months: dict[str, tuple[int, int]] = {}
     days = []
     for f in wavs:

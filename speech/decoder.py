@@ -57,6 +57,8 @@ class RawDecode:
         skipped: ``RecordingTooShort.reason`` when the file was not decoded, else None.
         decode_s: wall seconds spent decoding in the process.
         pid: the decoder process, for logs.
+        channel_rates_hz: per channel, its rate, when the channels came from mono legs at
+            different rates (:func:`decode_legs`); empty otherwise.
     """
 
     path: str
@@ -67,6 +69,7 @@ class RawDecode:
     skipped: str | None = None
     decode_s: float = 0.0
     pid: int = 0
+    channel_rates_hz: tuple[int, ...] = ()
 
 
 def init_process(model_path: str, log_level: int = -1) -> None:
@@ -141,6 +144,61 @@ def decode_file(
     )
 
 
+def decode_legs(
+    path: str, legs: Sequence[str], chunk_frames: int = CHUNK_FRAMES, min_duration_s: float = MIN_DURATION_S
+) -> RawDecode:
+    """Decode mono leg files, one speaker each, every leg at the rate of its own header.
+
+    For calls whose legs were recorded at different rates (a G.711 citizen in ``wav`` at
+    8000 Hz, a G.722 agent in ``wav16`` at 16000 Hz): each leg gets a ``KaldiRecognizer`` at its
+    own rate, never resampled (8 kHz fed directly was never worse than upsampled, and 16 kHz
+    audio keeps its accuracy). Channel ``i`` of the result is ``legs[i]``.
+
+    Args:
+        path: the recording the legs belong to (the stereo file for listening), for the record.
+        legs: mono 16-bit WAV files in speaker order (caller, agent).
+        chunk_frames: frames fed per ``AcceptWaveform`` call.
+        min_duration_s: the call is skipped when its longest leg is shorter, seconds.
+    Returns:
+        The raw results, ``rate_hz`` the highest leg rate, ``channel_rates_hz`` each leg's; or
+        ``skipped`` set when no leg is long enough.
+    Raises:
+        UnreadableRecording: a leg is not a PCM WAV.
+        UnsupportedAudio: a leg is not 16-bit mono.
+        SpeechError: :func:`init_process` was not called in this process.
+    """
+    if _model is None:
+        raise SpeechError("decoder process has no model: call init_process(model_path) first")
+    from vosk import KaldiRecognizer
+
+    started = time.perf_counter()
+    checked = [check_recording(leg, min_duration_s) for leg in legs]
+    infos = [c.info if isinstance(c, RecordingTooShort) else c for c in checked]
+    rates = tuple(i.rate_hz if i else 0 for i in infos)
+    if all(isinstance(c, RecordingTooShort) for c in checked):
+        reason = next((c.reason for c in checked if isinstance(c, RecordingTooShort)), "empty")
+        return RawDecode(path, max(rates, default=0), len(legs), max((c.duration_s for c in checked), default=0.0),
+                         skipped=reason, pid=os.getpid(), channel_rates_hz=rates)
+    results: list[list[str]] = []
+    for leg, c, info in zip(legs, checked, infos, strict=True):
+        if isinstance(c, RecordingTooShort) or info is None:
+            results.append([])  # a silent or missing leg: no words from this speaker
+            continue
+        if info.sample_width_bytes != 2 or info.channels != 1:
+            raise UnsupportedAudio(leg, f"{info.channels} ch x {8 * info.sample_width_bytes} bit; a leg is 16-bit mono")
+        rec = KaldiRecognizer(_model, float(info.rate_hz))  # the leg's own rate
+        rec.SetWords(True)
+        out: list[str] = []
+        for chunk in iter_channel_chunks(leg, chunk_frames):
+            if rec.AcceptWaveform(chunk[0]):
+                out.append(rec.Result())
+        out.append(rec.FinalResult())
+        results.append(out)
+    duration = max(i.duration_s for i in infos if i is not None)
+    return RawDecode(path, max(rates), len(legs), duration, results, decode_s=time.perf_counter() - started,
+                     pid=os.getpid(), channel_rates_hz=rates)
+
+
 def to_transcript(
     raw: RawDecode,
     *,
@@ -156,7 +214,7 @@ def to_transcript(
         )
     return build_transcript(
         raw.path, duration_s=raw.duration_s, rate_hz=raw.rate_hz, channel_results=raw.channel_results,
-        labels=labels, keywords=keywords, model=model,
+        labels=labels, keywords=keywords, model=model, channel_rates_hz=raw.channel_rates_hz,
     )
 
 
@@ -234,11 +292,13 @@ class Transcriber:
             self._restart_pool()
             raise DecoderCrashed(str(self.model_path), f"model failed to load: {exc}") from exc
 
-    async def transcribe(self, path: str | Path) -> Transcript:
+    async def transcribe(self, path: str | Path, legs: Sequence[str] = ()) -> Transcript:
         """Transcribe one recording in the pool.
 
         Args:
             path: a closed WAV file (16-bit PCM, any rate, mono or caller/agent stereo).
+            legs: mono leg files (caller, agent) to decode instead, each at its own rate
+                (:func:`decode_legs`); empty: decode ``path``'s channels.
         Returns:
             The transcript; ``no_speech=True`` for silence, ``skipped`` set for an empty,
             header-only or sub-second file.
@@ -247,7 +307,7 @@ class Transcriber:
             UnsupportedAudio: not 16-bit.
             DecoderCrashed: the decoder process died; the pool is rebuilt for the next call.
         """
-        raw = await self.decode(path)
+        raw = await self.decode(path, legs)
         return to_transcript(raw, labels=self._labels, keywords=self._keywords, model=self.model_name)
 
     async def transcribe_many(
@@ -287,12 +347,16 @@ class Transcriber:
             for t in pending:
                 t.cancel()
 
-    async def decode(self, path: str | Path) -> RawDecode:
-        """Run :func:`decode_file` in the pool and return its raw result (see :meth:`transcribe`)."""
+    async def decode(self, path: str | Path, legs: Sequence[str] = ()) -> RawDecode:
+        """Run :func:`decode_file` (or :func:`decode_legs`) in the pool; the raw result (see :meth:`transcribe`)."""
         self.start()
         assert self._pool is not None
         loop = asyncio.get_running_loop()
-        call = functools.partial(decode_file, str(path), self._chunk_frames, self._min_duration_s)
+        if legs:
+            call = functools.partial(decode_legs, str(path), [str(p) for p in legs], self._chunk_frames,
+                                     self._min_duration_s)
+        else:
+            call = functools.partial(decode_file, str(path), self._chunk_frames, self._min_duration_s)
         try:
             return await loop.run_in_executor(self._pool, call)
         except BrokenProcessPool as exc:

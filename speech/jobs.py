@@ -41,21 +41,28 @@ class TranscriptionJob:
         path: the closed WAV file, as the workers see it (shared storage).
         linkedid: the call (Asterisk ``Linkedid``), for the catalog and logs.
         enqueued_at: epoch seconds.
+        legs: mono WAV files to decode instead of ``path``'s channels, one per speaker (caller,
+            agent), each at its own rate: a call whose legs were recorded at different rates
+            (G.711 citizen ``wav``, G.722 agent ``wav16``). Empty: decode ``path``.
     """
 
     job_id: str
     path: str
     linkedid: str
     enqueued_at: float
+    legs: tuple[str, ...] = ()
 
     def to_fields(self) -> dict[str, str]:
-        """Stream entry fields (strings)."""
-        return {
+        """Stream entry fields (strings); ``legs`` joined by newlines, only when there are legs."""
+        fields = {
             "job_id": self.job_id,
             "path": self.path,
             "linkedid": self.linkedid,
             "enqueued_at": repr(self.enqueued_at),
         }
+        if self.legs:
+            fields["legs"] = "\n".join(self.legs)
+        return fields
 
     @classmethod
     def from_fields(cls, fields: Mapping[bytes | str, bytes | str]) -> TranscriptionJob:
@@ -66,7 +73,8 @@ class TranscriptionJob:
         """
         f = {_s(k): _s(v) for k, v in fields.items()}
         try:
-            return cls(f["job_id"], f["path"], f.get("linkedid", ""), float(f.get("enqueued_at", "0")))
+            legs = tuple(p for p in f.get("legs", "").split("\n") if p)
+            return cls(f["job_id"], f["path"], f.get("linkedid", ""), float(f.get("enqueued_at", "0")), legs)
         except (KeyError, ValueError) as exc:
             raise InvalidJob(f"not a transcription job: {f!r} ({exc})") from exc
 
@@ -76,7 +84,9 @@ def job_id_for(path: str, linkedid: str) -> str:
     return hashlib.sha256(f"{linkedid}\0{path}".encode()).hexdigest()[:24]
 
 
-def new_job(path: str, linkedid: str, now: float, job_id: str | None = None) -> TranscriptionJob:
+def new_job(
+    path: str, linkedid: str, now: float, job_id: str | None = None, legs: tuple[str, ...] = ()
+) -> TranscriptionJob:
     """Build a job.
 
     Args:
@@ -84,8 +94,9 @@ def new_job(path: str, linkedid: str, now: float, job_id: str | None = None) -> 
         linkedid: the call.
         now: epoch seconds (the caller's clock).
         job_id: explicit id; default :func:`job_id_for` (same recording, same id).
+        legs: mono leg files to decode each at its own rate (see :class:`TranscriptionJob`).
     """
-    return TranscriptionJob(job_id or job_id_for(path, linkedid), path, linkedid, now)
+    return TranscriptionJob(job_id or job_id_for(path, linkedid), path, linkedid, now, tuple(legs))
 
 
 @dataclass(frozen=True, slots=True)

@@ -211,7 +211,8 @@ class RedisJobQueue:
 
 
 async def enqueue_recording(
-    queue: RedisJobQueue, path: str, linkedid: str, now: float, job_id: str | None = None
+    queue: RedisJobQueue, path: str, linkedid: str, now: float, job_id: str | None = None,
+    legs: tuple[str, ...] = (),
 ) -> TranscriptionJob:
     """Queue a closed recording for transcription (what the recording watcher calls).
 
@@ -222,12 +223,14 @@ async def enqueue_recording(
         now: epoch seconds.
         job_id: explicit id; by default derived from linkedid and path, so enqueuing the same
             recording twice yields one transcript.
+        legs: mono leg files to decode each at its own rate instead of ``path`` (legs recorded at
+            different rates); empty: decode ``path``.
     Returns:
         The job enqueued.
     Raises:
         QueueUnavailable: Redis failed or did not answer in time.
     """
-    job = new_job(path, linkedid, now, job_id)
+    job = new_job(path, linkedid, now, job_id, legs)
     await queue.enqueue(job)
     return job
 

@@ -154,6 +154,10 @@ class Transcript:
         skipped: why the recording was not decoded (``header_only``, ``sub_second``,
             ``empty``), None when it was.
         model: the model folder name, for the record.
+        speakers: the speaker label of each channel.
+        channel_rates_hz: the rate each channel was decoded at, Hz, when the channels came from
+            separate mono legs at different rates (G.711 caller 8000, G.722 agent 16000);
+            ``rate_hz`` is then the highest. Empty: every channel at ``rate_hz``.
     """
 
     path: str
@@ -166,6 +170,7 @@ class Transcript:
     skipped: str | None = None
     model: str = ""
     speakers: tuple[str, ...] = field(default=())
+    channel_rates_hz: tuple[int, ...] = ()
 
     @property
     def flags(self) -> tuple[str, ...]:
@@ -189,6 +194,7 @@ class Transcript:
             "rate_hz": self.rate_hz,
             "channels": self.channels,
             "speakers": list(self.speakers),
+            "channel_rates_hz": list(self.channel_rates_hz),
             "no_speech": self.no_speech,
             "skipped": self.skipped,
             "model": self.model,
@@ -211,6 +217,7 @@ class Transcript:
             skipped=d.get("skipped"),
             model=str(d.get("model", "")),
             speakers=tuple(d.get("speakers", ())),
+            channel_rates_hz=tuple(int(r) for r in d.get("channel_rates_hz", ())),
         )
 
     def to_json(self) -> str:
@@ -393,6 +400,7 @@ def build_transcript(
     labels: Sequence[str] = DEFAULT_SPEAKERS,
     keywords: Mapping[str, Sequence[str]] = DEFAULT_KEYWORDS,
     model: str = "",
+    channel_rates_hz: Sequence[int] = (),
 ) -> Transcript:
     """Assemble a transcript from the raw Vosk results of each channel.
 
@@ -405,6 +413,8 @@ def build_transcript(
         labels: speaker label per channel for stereo files.
         keywords: flag -> keywords, see :func:`find_keywords`.
         model: model name for the record.
+        channel_rates_hz: per channel, the rate it was decoded at when the channels had
+            different rates (separate legs); empty otherwise.
     Returns:
         The transcript; ``no_speech=True`` when no channel had a word.
     """
@@ -421,6 +431,7 @@ def build_transcript(
         no_speech=not segments,
         model=model,
         speakers=speakers,
+        channel_rates_hz=tuple(channel_rates_hz),
     )
 
 

@@ -215,7 +215,7 @@ class TranscriptionWorker:
             log.info("decoding job %s (linkedid %s, delivery %d): %s",
                      job.job_id, job.linkedid, d.times_delivered, job.path)
             try:
-                transcript = await self.transcriber.transcribe(job.path)
+                transcript = await self.transcriber.transcribe(job.path, legs=job.legs)
                 outcome = outcome_for(
                     job, transcript, worker=s.consumer, now=self.clock(), attempts=d.times_delivered
                 )

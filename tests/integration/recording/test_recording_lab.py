@@ -11,81 +11,22 @@ callers (``only_caller_prefixes``), since other suites place calls on the same A
 from __future__ import annotations
 
 import asyncio
-import subprocess
 import time
-import uuid
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from hotline import lab
-from hotline.config import AmiConfig, Settings
 from hotline.sipp import register_seats, start_sipp
-from recording import files
 from recording.catalog import Catalog
-from recording.mixmonitor import ClosedRecording, Recorder
 from speech.audio import channel_rms, read_info
 from speech.decoder import Transcriber
-from speech.store import RedisJobQueue, connect
 from speech.worker import TranscriptionWorker, WorkerSettings
-from telephony.ami import AmiClient
+from tests.integration.recording.conftest import AGENT_CLIP, CALLER_CLIP, RMS_FLOOR, Rig
 from tests.integration.speech.conftest import cer
-from tests.support.servers import ServerProcess
 from tests.support.wait import until
 
 pytestmark = pytest.mark.integration
 
-CALLER_CLIP, AGENT_CLIP = "zeroth_104_003_0019", "zeroth_104_003_0193"
-RMS_FLOOR = 0.01  # -40 dBFS: speech on a G.711 leg is far above, digital silence is 0
-
-
-@dataclass
-class Rig:
-    recorder: Recorder
-    queue: RedisJobQueue
-    closed: list[ClosedRecording]
-    workdir: Path
-    prefix: str
-
-
-def ulaw_clip(src: Path, dest: Path) -> Path:
-    """A shared clip as the 8 kHz mono G.711 mu-law WAV that SIPp's rtp_stream plays."""
-    subprocess.run(["sox", str(src), "-r", "8000", "-c", "1", "-e", "u-law", str(dest)], check=True, timeout=30)
-    return dest
-
-
-@pytest.fixture
-async def rig(
-    asterisk: lab.LabPaths, ami_config: AmiConfig, settings: Settings, redis_server: ServerProcess,
-    catalog: Catalog, ko_clips, tmp_path: Path,
-) -> AsyncIterator[Rig]:
-    ulaw_clip(ko_clips[CALLER_CLIP].file16k, tmp_path / "caller-audio.wav")
-    ulaw_clip(ko_clips[AGENT_CLIP].file16k, tmp_path / "agent-audio.wav")
-    prefix = f"1390{uuid.uuid4().int % 10**5:05d}"  # this test's callers only
-    rec_settings = settings.recording.model_copy(update={
-        "host_dir": asterisk.chroot / "var/spool/asterisk/monitor", "only_caller_prefixes": (prefix,),
-        "close_poll_s": 0.1, "close_timeout_s": 20.0,
-    })
-    redis = connect(redis_server.url)
-    queue = RedisJobQueue(redis, f"test:{uuid.uuid4().hex[:8]}:jobs")
-    await queue.ensure_group()
-    client = AmiClient(ami_config)
-    recorder = Recorder(client, rec_settings, catalog=catalog, jobs=queue)
-    closed: list[ClosedRecording] = []
-    recorder.on_closed(closed.append)
-    await client.start()
-    await client.wait_connected(timeout=15)
-    await recorder.start()
-    try:
-        yield Rig(recorder, queue, closed, tmp_path, prefix)
-    finally:
-        await recorder.stop()
-        await client.stop()
-        await redis.aclose()
-        made = [c.rel_path for c in closed]
-        files.delete(rec_settings.host_dir, made)
 
 
 async def place_call(rig: Rig, seat: int, hold_ms: int) -> None:

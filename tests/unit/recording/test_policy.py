@@ -16,6 +16,7 @@ from recording.policy import (
     expired,
     forget_call,
     handle,
+    leg_formats,
     mixmonitor_format,
     parse_recording_path,
     recording_stem,
@@ -90,9 +91,25 @@ def test_mixmonitor_format_follows_the_native_rate(native, fmt) -> None:
     assert mixmonitor_format(native) == fmt
 
 
+@pytest.mark.parametrize(
+    ("caller", "agent", "fmts"),
+    [("(ulaw)", "(g722)", ("wav", "wav16")), ("(g722)", "(ulaw)", ("wav16", "wav")),
+     ("(ulaw)", "(alaw)", ("wav", "wav")), ("(g722)", "(g722)", ("wav16", "wav16")),
+     ("(g722)", "", ("wav16", "wav16")), ("(ulaw)", "()", ("wav", "wav"))],
+)
+def test_each_leg_recorded_at_its_own_channels_native_rate(caller, agent, fmts) -> None:
+    assert leg_formats(caller, agent) == fmts
+
+
+def test_given_wideband_agent_leg_kept_beside_stereo_when_retention_runs_then_it_expires_with_the_call() -> None:
+    old = [StoredFile(f"2026/01/02/{CALL}{sfx}", 1000, T0) for sfx in (".wav", ".caller.wav", ".agent.wav16")]
+    assert [f.rel_path for f in expired(old, 30, T0)] == sorted(f.rel_path for f in old)
+    assert usage_report(old, 30, T0).files == 3
+
+
 def test_given_caller_and_agent_bridged_when_second_enters_then_caller_leg_recorded_once() -> None:
     _state, cmds = run([enter(AGENT, n=1), enter(CALLER, n=2)])
-    assert cmds == [StartRecording(CALL, CALLER, "PJSIP/x-.9", 1, f"2026/11/30/{CALL}", T0)]
+    assert cmds == [StartRecording(CALL, CALLER, "PJSIP/x-.9", 1, f"2026/11/30/{CALL}", T0, "PJSIP/x-10")]
 
 
 def test_given_one_leg_in_bridge_then_nothing_recorded() -> None:

@@ -53,3 +53,13 @@ def test_outcomes_round_trip_and_status() -> None:
     assert skipped.status == "skipped" and failed.status == "failed" and failed.transcript is None
     for o in (skipped, failed):
         assert JobOutcome.from_json(o.to_json()) == o
+
+
+def test_given_job_with_legs_at_own_rates_when_encoded_then_legs_survive_and_id_follows_the_path() -> None:
+    legs = ("/rec/L1.caller.wav", "/rec/L1.agent.wav16")
+    job = new_job("/rec/L1.wav", "L1", now=3.0, legs=legs)
+    as_redis = {k.encode(): v.encode() for k, v in job.to_fields().items()}
+
+    assert TranscriptionJob.from_fields(as_redis).legs == legs
+    assert job.job_id == new_job("/rec/L1.wav", "L1", now=3.0).job_id
+    assert "legs" not in new_job("/rec/L1.wav", "L1", now=3.0).to_fields()

@@ -211,3 +211,14 @@ def test_skipped_transcript_is_no_speech_with_reason() -> None:
     t = skipped_transcript("/r/e.wav", "header_only", rate_hz=8000, channels=2)
     assert t.no_speech and t.skipped == "header_only"
     assert Transcript.from_dict(t.to_dict()) == t
+
+
+def test_given_legs_decoded_at_8k_and_16k_when_built_then_per_channel_rates_kept_through_json() -> None:
+    word = json.dumps({"result": [{"word": "네", "start": 0.5, "end": 0.7, "conf": 1.0}], "text": "네"})
+    t = build_transcript("/rec/L1.wav", duration_s=3.0, rate_hz=16000, channel_results=[[word], [word]],
+                         channel_rates_hz=(8000, 16000))
+
+    assert t.channel_rates_hz == (8000, 16000)
+    assert Transcript.from_json(t.to_json()) == t
+    older = {k: v for k, v in t.to_dict().items() if k != "channel_rates_hz"}  # stored before this field
+    assert Transcript.from_dict(older).channel_rates_hz == ()
