@@ -220,14 +220,19 @@ class Recorder:
         """
         timeout = self.settings.action_timeout_s
         try:
-            caller_native = await self._native_format(cmd.channel)
-            agent_native = ""
-            if cmd.peer_channel:
-                try:
-                    agent_native = await self._native_format(cmd.peer_channel)
-                except AmiError as exc:
-                    log.warning("agent leg format unknown, recorded as the caller's (linkedid=%s): %s",
-                                cmd.linkedid, exc)
+            # both Getvars at once: a caller who hangs up at once must still find MixMonitor as fast as before
+            caller_got, agent_got = await asyncio.gather(
+                self._native_format(cmd.channel),
+                self._native_format(cmd.peer_channel) if cmd.peer_channel else asyncio.sleep(0, ""),
+                return_exceptions=True)
+            if isinstance(caller_got, BaseException):
+                raise caller_got
+            if isinstance(agent_got, AmiError):
+                log.warning("agent leg format unknown, recorded as the caller's (linkedid=%s): %s",
+                            cmd.linkedid, agent_got)
+            elif isinstance(agent_got, BaseException):
+                raise agent_got
+            caller_native, agent_native = caller_got, agent_got if isinstance(agent_got, str) else ""
             fmts = leg_formats(caller_native, agent_native)
             opts = f"r({cmd.stem}.caller.{fmts[0]})t({cmd.stem}.agent.{fmts[1]})"
             await self.ami.action("MixMonitor", {"Channel": cmd.channel, "File": "", "Options": opts},
