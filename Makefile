@@ -6,13 +6,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help venv lab lab-down lab-status test unit integration lint demo bench clean
+.PHONY: help venv lab lab-down lab-status test unit integration lint demo bench load clean
 
 help:
 	@echo "make demo        lab up (Asterisk, Redis, Mosquitto, RT) + the service + simulated calls"
 	@echo "make test        install what is missing, start the lab, run lint and every test"
 	@echo "make lab         start the lab only;  make lab-down / make lab-status"
-	@echo "make bench       run the benchmarks (prints one JSON line each)"
+	@echo "make bench       run the benchmarks (prints one JSON line each; about 15 minutes)"
+	@echo "make load        the 300-seat load test (uses seats 1001-1300: nothing else on the lab)"
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { apt-get update -q && apt-get install -y -q python3 python3-venv; }
@@ -49,9 +50,18 @@ test: lab lint
 demo: lab
 	$(BIN)/hotline demo
 
+# Each script measures hotline and its baseline in the same run; last line one JSON object.
 bench: lab
 	$(BIN)/python bench/ami_ingest.py
 	$(BIN)/python bench/routing_latency.py
+	$(BIN)/python bench/dispatch_latency.py
+	$(BIN)/python bench/wallboard_latency.py
+	$(BIN)/python bench/qa_sampling.py
+	$(BIN)/python bench/transcribe.py
+	$(BIN)/python bench/asr_accuracy.py
+
+load: lab
+	$(BIN)/python bench/load_300.py --steps 100,200,300 --step-s 60
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
