@@ -30,6 +30,7 @@ from speech.jobs import JobOutcome
 from telephony.calls import CallEnded, CallEvent
 from telephony.tracker import CallTracker
 from ticketing.bus import MqttBus
+from ticketing.closed import ClosedWatcher
 from ticketing.connector import Connector
 from ticketing.delivery import RetryPolicy, backoff_s, entry_time_s
 from ticketing.errors import OutboxUnavailable
@@ -287,6 +288,8 @@ class Ticketing:
         self.monitor = monitor
         self.bus = bus
         self.workers: list[SinkWorker] = []
+        #: resolved work orders announced in-process (ticketing/closed.py; with the RT sink only)
+        self.closed: ClosedWatcher | None = None
         self._connector_factories = connectors
         self._http: aiohttp.ClientSession | None = None
 
@@ -308,9 +311,13 @@ class Ticketing:
         await self.transcripts.start()
         if self.monitor is not None:
             await self.monitor.start()
+        if self.closed is not None:
+            await self.closed.start()
 
     async def stop(self) -> None:
         """Stop in reverse order; the writer gets a few seconds to flush its buffer to Redis."""
+        if self.closed is not None:
+            await self.closed.stop()
         if self.monitor is not None:
             await self.monitor.stop()
         await self.transcripts.stop()
@@ -389,6 +396,14 @@ def build(
         mqtt_bus = bus
         factories["mqtt"] = lambda http: mqtt_bus
     component = Ticketing(s, redis, outbox, writer, index, work_orders, transcripts, None, factories, bus)
+    if rt_factory is not None:
+        closed_client = rt_factory
+
+        def watcher_client() -> RtClient:
+            assert component._http is not None
+            return closed_client(component._http)
+
+        component.closed = ClosedWatcher(watcher_client)
     if s.monitor.enabled:
         probe = None
         if rt_factory is not None and s.monitor.check_closed_in_rt:

@@ -280,6 +280,30 @@ class RtClient:
         found = await self._request("GET", "tickets", params=params)
         return sorted(int(item["id"]) for item in (found or {}).get("items") or [])
 
+    async def search_ticket_ids(self, query: str) -> list[int]:
+        """Ids of tickets matching a TicketSQL ``query`` (e.g. ``Status = 'resolved'``), ascending, up to 100.
+
+        Raises:
+            TicketingRejected: 400 for bad TicketSQL.
+            TicketingUnavailable: see the class docstring.
+        """
+        params = {"query": query, "fields": "id", "per_page": "100", "orderby": "id"}
+        found = await self._request("GET", "tickets", params=params)
+        return sorted(int(item["id"]) for item in (found or {}).get("items") or [])
+
+    async def queue_name(self, queue_id: int | str) -> str:
+        """The ``Name`` of a queue (a ticket document's ``Queue`` holds only its id)."""
+        found = await self._request("GET", f"queue/{queue_id}")
+        return str((found or {}).get("Name", ""))
+
+    async def set_status(self, ticket_id: int, status: str) -> None:
+        """Set a ticket's ``Status`` (``resolved`` closes a work order).
+
+        Raises:
+            TicketingRejected, TicketingUnavailable: see the class docstring.
+        """
+        await self._request("PUT", f"ticket/{int(ticket_id)}", body={"Status": status})
+
     async def find_ticket_id(self, field: str, value: str) -> int | None:
         """The oldest ticket whose custom field ``field`` has ``value``, or None."""
         ids = await self.find_ticket_ids(field, value)
