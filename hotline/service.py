@@ -112,6 +112,9 @@ class Service:
                           if settings.callbacks.enabled else None)
         if self.callbacks is not None:
             self.components.append(self.callbacks)
+            for t in self.components:  # resolved work orders in RT -> satisfaction calls (ticketing/closed.py)
+                if getattr(t, "closed", None) is not None:
+                    t.closed.subscribe(self.callbacks.on_work_order_closed)
         # HTTP API, wallboard, supervisor console, /metrics on settings.web.host:port (web/component.py)
         if settings.web.enabled:
             from web.component import build_web
