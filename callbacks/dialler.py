@@ -497,7 +497,7 @@ class Dialler:
         event = OutboxEvent(
             event_id=f"{WORK_ORDER_UPDATED}:satisfaction:{job.job_id}", kind=WORK_ORDER_UPDATED,
             linkedid=str(job.meta.get("linkedid", wo)),
-            payload={"work_order_id": wo, "satisfaction": label,
+            payload={"work_order_id": wo, **({"satisfaction": label} if label != NO_RATING else {}),
                      "note": f"satisfaction follow-up: {label} after {job.attempts} call(s)"},
             created_at=self.clock())
         try:
