@@ -22,8 +22,9 @@ Closing: Asterisk sends ``MixMonitorStop`` only for an explicit stop; after a ha
 files shortly after the ``Hangup`` event with no event at all. So after the recorded leg's
 ``Hangup`` (or ``MixMonitorStop``) the collector looks at each file every ``close_poll_s`` until
 its size is stable and the WAV header accounts for every byte (:func:`recording.policy.wav_closed`),
-at most ``close_timeout_s``. Header-only and sub-second recordings are marked ``skipped`` in the
-catalog and not transcribed; a file that never closes is marked ``failed``; nothing raises out of
+at most ``close_timeout_s``. Header-only and sub-second recordings, and calls whose caller hung
+up before MixMonitor could start (AMI ``No such channel``: reason ``empty``), are marked
+``skipped`` in the catalog and not transcribed; a file that never closes is marked ``failed``; nothing raises out of
 the component.
 
 The AMI handler only runs the pure policy and queues commands; one runner task executes them in
@@ -134,7 +135,7 @@ class Recorder:
         self._commands: asyncio.Queue[Command] = asyncio.Queue()
         self._runner: asyncio.Task[None] | None = None
         self._collectors: set[asyncio.Task[None]] = set()
-        self._not_started: set[str] = set()  # uniqueids whose MixMonitor action failed
+        self._not_started: dict[str, str] = {}  # uniqueid -> "gone" (hung up first) | "failed"
         self._formats: dict[str, tuple[str, str]] = {}  # stem -> (caller's, agent's): "wav" | "wav16"
         self.owned: list[Callable[[], Awaitable[None]]] = []  # closed on stop (see build_recorder)
         ami.subscribe(self.on_ami)
@@ -238,8 +239,12 @@ class Recorder:
             await self.ami.action("MixMonitor", {"Channel": cmd.channel, "File": "", "Options": opts},
                                   timeout=timeout, check=True)
         except AmiError as exc:
-            self._not_started.add(cmd.uniqueid)
-            log.error("%s", RecordingStartFailed(cmd.linkedid, cmd.uniqueid, str(exc)))
+            gone = "no such channel" in str(exc).lower()  # the caller hung up before MixMonitor could start
+            self._not_started[cmd.uniqueid] = "gone" if gone else "failed"
+            if gone:
+                log.info("call %s: leg %s hung up before the recording started", cmd.linkedid, cmd.uniqueid)
+            else:
+                log.error("%s", RecordingStartFailed(cmd.linkedid, cmd.uniqueid, str(exc)))
             return
         self._formats[cmd.stem] = fmts
         log.info("recording call %s leg %s -> %s.wav (caller %s %s, agent %s %s)", cmd.linkedid, cmd.uniqueid,
@@ -283,10 +288,10 @@ class Recorder:
         rel = f"{cmd.stem}.wav"
         out = s.host_dir / rel
         fmts = self._formats.pop(cmd.stem, ("wav", "wav"))
-        if cmd.uniqueid in self._not_started:
-            self._not_started.discard(cmd.uniqueid)
-            await self._finish(cmd, ClosedRecording(cmd.linkedid, cmd.seq, rel, str(out), "failed",
-                                                    "MixMonitor not started"))
+        why = self._not_started.pop(cmd.uniqueid, None)
+        if why is not None:  # a leg gone before MixMonitor started has no audio: empty, not a failure
+            status, reason = ("skipped", "empty") if why == "gone" else ("failed", "MixMonitor not started")
+            await self._finish(cmd, ClosedRecording(cmd.linkedid, cmd.seq, rel, str(out), status, reason))
             return
         caller, agent = self._leg_paths(cmd.stem, fmts)
         try:
