@@ -233,9 +233,16 @@ class _Entry:
 
 
 class _CallClass:
-    """Waiting calls of one (queue, language, required skills), sorted two ways."""
+    """Waiting calls of one (queue, language, required skills), sorted two ways.
 
-    __slots__ = ("by_age", "by_rank", "key", "language", "queue", "skills")
+    ``by_rank``: every call, best first (position in line, upper bound of the class).
+    ``by_priority``: static ``priority`` -> that priority's calls oldest first. Inside one queue and
+    one priority the oldest call is also the best ranked (``ageing_per_s >= 0``), so the best call
+    at least ``t`` seconds old is the best of the priority heads that are that old: no walk past
+    calls still too young for an agent (the old ``by_age`` scan).
+    """
+
+    __slots__ = ("by_priority", "by_rank", "key", "language", "queue", "skills")
 
     def __init__(self, queue: str, language: str | None, skills: frozenset[str]) -> None:
         self.queue = queue
@@ -243,13 +250,17 @@ class _CallClass:
         self.skills = skills
         self.key = (queue, language, skills)
         self.by_rank: list[tuple[float, float, int, str]] = []  # (-static, enqueued_at, seq, linkedid)
-        self.by_age: list[tuple[float, int, str]] = []  # (enqueued_at, seq, linkedid)
+        self.by_priority: dict[int, list[tuple[float, int, str]]] = {}  # priority -> [(enqueued_at, seq, linkedid)]
 
 
 class _QueueRuntime:
-    """Per-queue derived data: cumulative stages and recent handle times."""
+    """Per-queue derived data: cumulative stages, eligibility thresholds and recent handle times.
 
-    __slots__ = ("cfg", "recent_handle_s", "stages")
+    ``thresholds[in_group][level]``: :meth:`threshold_s` for a match level 0..5 (precomputed: the
+    agent-ready path asks it once per call class visited).
+    """
+
+    __slots__ = ("cfg", "recent_handle_s", "stages", "thresholds")
 
     def __init__(self, cfg: QueueConfig) -> None:
         self.cfg = cfg
@@ -262,6 +273,8 @@ class _QueueRuntime:
             stages.append((step.after_s, level, group_open))
         self.stages = stages
         self.recent_handle_s: deque[float] = deque(maxlen=AHT_WINDOW_CALLS)
+        levels = range(MAX_PROFICIENCY + 1)
+        self.thresholds = tuple(tuple(self.threshold_s(lv, in_group) for lv in levels) for in_group in (False, True))
 
     def threshold_s(self, level: int | None, in_group: bool) -> float | None:
         """Least wait (s) from which an agent with ``level`` (None = call needs no skill) is eligible."""
@@ -471,7 +484,7 @@ class RoutingState:
         for cls in (entry.cls, self._lane(entry, create=True)):
             if cls is not None:
                 insort(cls.by_rank, entry.rank)
-                insort(cls.by_age, (c.enqueued_at, c.seq, c.linkedid))
+                insort(cls.by_priority.setdefault(c.priority, []), (c.enqueued_at, c.seq, c.linkedid))
 
     def _remove_waiting(self, entry: _Entry) -> None:
         c = entry.call
@@ -479,7 +492,10 @@ class RoutingState:
         for cls in (entry.cls, lane):
             if cls is not None:
                 _remove_sorted(cls.by_rank, entry.rank)
-                _remove_sorted(cls.by_age, (c.enqueued_at, c.seq, c.linkedid))
+                same = cls.by_priority[c.priority]
+                _remove_sorted(same, (c.enqueued_at, c.seq, c.linkedid))
+                if not same:
+                    del cls.by_priority[c.priority]
         if lane is not None and not lane.by_rank:
             del self._lanes[(self.queues[c.queue].group, c.language)][c.queue]  # type: ignore[index]
         if not entry.cls.by_rank:
@@ -603,20 +619,34 @@ def pick_agent_for_call(state: RoutingState, call: WaitingCall, now: float) -> s
             return sum(len(ready_skill.get((s, lv, lang), ())) for lv in levels)
 
         driver = min(sorted(skills), key=ready_count)
-        best: tuple[Any, ...] | None = None
+        others = [s for s in skills if s != driver]
+        best_score = -1
+        best_key: tuple[Any, ...] | None = None
         agents = state.agents
         for level in range(MAX_PROFICIENCY, min_level - 1, -1):
-            if best is not None and -best[0] > level:
+            if best_score > level:
                 break  # agents at this driver level score <= level: none can beat or tie
             for key in ready_skill.get((driver, level, lang), ()):
+                # buckets are sorted by tie-break key: the first agent scoring ``level`` wins this
+                # level and no lower level can beat it
                 agent_skills = agents[key[-1]].skills
-                score = min(agent_skills.get(s, 0) for s in skills)
-                if score >= min_level:
-                    cand = (-score, key)
-                    if best is None or cand < best:
-                        best = cand
-        if best is not None:
-            return best[1][-1]
+                score = level
+                for s in others:
+                    got = agent_skills.get(s, 0)
+                    if got < score:
+                        score = got
+                        if score < min_level or score < best_score:
+                            break
+                if score < min_level:
+                    continue
+                if score > best_score or (score == best_score and key < best_key):  # type: ignore[operator]
+                    best_score, best_key = score, key
+                    if score == level:
+                        break
+            if best_key is not None and best_score == level:
+                break
+        if best_key is not None:
+            return best_key[-1]
     if group_open and cfg.group is not None:
         bucket = state._ready_group.get((cfg.group, lang))
         if bucket:
@@ -632,43 +662,53 @@ def pick_call_for_agent(state: RoutingState, agent_id: str, now: float) -> str |
 
     Returns:
         The linkedid, or None: nothing this agent may take.
-    Cost: O(call classes this agent could serve: by its skills, languages and groups) plus, per
-    class, the calls ranked ahead that are still too young for this agent (usually none).
+    Cost: O(call classes this agent could serve: by its skills, languages and groups) x the
+    distinct priorities in each; a class whose best call cannot beat the best found so far is
+    skipped after one comparison.
     """
     agent = state.agents[agent_id]
     agent_skills = agent.skills
     skill_names = agent_skills.keys()
+    groups = agent.groups
     entries = state._entries
     index = state._class_index
+    rts = state._rt
     best: tuple[Any, ...] | None = None
     best_id: str | None = None
 
-    def consider(cls: _CallClass, rt: _QueueRuntime, threshold: float | None) -> None:
+    def consider(cls: _CallClass, ageing_per_s: float, threshold: float | None) -> None:
         nonlocal best, best_id
-        if threshold is None or now - cls.by_age[0][0] < threshold:
-            return  # even its oldest call is too young for this agent
-        for rank in cls.by_rank:
-            if now - rank[1] >= threshold:
-                entry = entries[rank[3]]
-                cand = _call_rank(entry.static, rt.cfg.ageing_per_s, entry.call, now)
+        if threshold is None:
+            return
+        if best is not None and -cls.by_rank[0][0] + ageing_per_s * now < best[0]:
+            return  # even the class's best call ranks below the best so far
+        for same in cls.by_priority.values():
+            oldest = same[0]
+            if now - oldest[0] >= threshold:  # the oldest of a priority is its best: eligible?
+                entry = entries[oldest[2]]
+                cand = _call_rank(entry.static, ageing_per_s, entry.call, now)
                 if best is None or cand > best:
-                    best, best_id = cand, rank[3]
-                return
+                    best, best_id = cand, oldest[2]
 
     for lang in (None, *agent.languages):
         for cls in index.get(("n", None, lang), {}).values():
-            consider(cls, state._rt[cls.queue], -math.inf)
+            consider(cls, rts[cls.queue].cfg.ageing_per_s, -math.inf)
         for skill in skill_names:
             for cls in index.get(("s", skill, lang), {}).values():
-                if skill_names >= cls.skills:
-                    rt = state._rt[cls.queue]
-                    group = rt.cfg.group
-                    level = min(agent_skills[s] for s in cls.skills)
-                    consider(cls, rt, rt.threshold_s(level, group is not None and group in agent.groups))
-        for group in agent.groups:
+                needed = cls.skills
+                if len(needed) == 1:
+                    level = agent_skills[skill]
+                elif skill_names >= needed:
+                    level = min(agent_skills[s] for s in needed)
+                else:
+                    continue
+                rt = rts[cls.queue]
+                group = rt.cfg.group
+                consider(cls, rt.cfg.ageing_per_s, rt.thresholds[group is not None and group in groups][level])
+        for group in groups:
             for lane in state._lanes.get((group, lang), {}).values():
-                rt = state._rt[lane.queue]
-                consider(lane, rt, rt.threshold_s(0, True))
+                rt = rts[lane.queue]
+                consider(lane, rt.cfg.ageing_per_s, rt.thresholds[True][0])
     return best_id
 
 

@@ -477,6 +477,81 @@ def test_fast_path_picks_the_same_agent_and_call_as_the_naive_scan(centre_now: t
         assert pick_call_for_agent(state, aid, now) == naive_pick_call(state, aid, now), aid
 
 
+@st.composite
+def busy_centre(draw: st.DrawFn) -> tuple[RoutingState, float, list[WaitingCall]]:
+    """A larger restored centre with real-world floats (ageing 0.01/s, ages in fractions of a second).
+
+    Unlike :func:`random_centre` (exact binary fractions), ranks here go through ordinary float
+    rounding, many calls share a queue, language and skills but differ in priority and age, and
+    expansion steps fall between their ages: what the indexed agent-ready path (oldest call per
+    priority, class upper bound) must get exactly as right as the full scan.
+    """
+    skills = [f"s{i}" for i in range(draw(st.integers(1, 6)))]
+    queues = []
+    for i in range(draw(st.integers(1, 5))):
+        steps = []
+        if draw(st.booleans()):
+            steps.append(ExpansionStep(draw(st.floats(0, 120)), min_proficiency=draw(st.integers(1, 4))))
+        group = draw(st.sampled_from((None, "g0", "g1")))
+        if group is not None and draw(st.booleans()):
+            steps.append(ExpansionStep(draw(st.floats(0, 200)), any_in_group=True))
+        queues.append(
+            QueueConfig(
+                f"q{i}",
+                frozenset(draw(st.lists(st.sampled_from(skills), min_size=0 if i == 0 else 1, max_size=2))),
+                min_proficiency=draw(st.integers(1, 5)),
+                expansion=tuple(sorted(steps, key=lambda x: x.after_s)),
+                group=group,
+                ageing_per_s=draw(st.sampled_from((0.0, 0.01, 0.05, 0.3))),
+            )
+        )
+    agents, states = [], []
+    now = 1_700_000_000.123
+    for i in range(draw(st.integers(1, 25))):
+        own = draw(st.dictionaries(st.sampled_from(skills), st.integers(1, 5), min_size=1, max_size=4))
+        langs = draw(st.frozensets(st.sampled_from(LANGS), min_size=1, max_size=2))
+        groups = draw(st.frozensets(st.sampled_from(("g0", "g1")), max_size=2))
+        agents.append(Agent(f"a{i:02d}", own, langs, groups))
+        status = draw(st.sampled_from((S.READY, S.READY, S.NOT_READY)))
+        idle = now - draw(st.floats(0, 600))
+        reason = "break" if status is S.NOT_READY else None
+        states.append(AgentState(f"a{i:02d}", status, now - 700.0, idle_since_at=idle,
+                                 calls_today=draw(st.integers(0, 5)), reason=reason))
+    calls = []
+    for i in range(draw(st.integers(0, 80))):
+        q = draw(st.sampled_from(queues))
+        extra = draw(st.one_of(st.just(frozenset()), st.frozensets(st.sampled_from(skills), min_size=1, max_size=3)))
+        calls.append((WaitingCall(
+            f"c{i:03d}", f"u{i:03d}", q.name, skills=extra,
+            language=draw(st.one_of(st.none(), st.sampled_from(LANGS))),
+            priority=draw(st.integers(0, 4)),
+            enqueued_at=now - draw(st.floats(0, 300)),
+            seq=i + 1,
+        ), None))
+    order = draw(st.sampled_from(list(AgentOrder)))
+    state = RoutingState.restore(queues, agents, RoutingSnapshot(tuple(states), tuple(calls), seq=len(calls)), order)
+    probes = [
+        WaitingCall(f"p{i}", f"pu{i}", q.name, skills=frozenset(draw(st.lists(st.sampled_from(skills), max_size=3))),
+                    language=draw(st.one_of(st.none(), st.sampled_from(LANGS))),
+                    enqueued_at=now - draw(st.floats(0, 300)))
+        for i, q in enumerate(draw(st.lists(st.sampled_from(queues), max_size=8)))
+    ]
+    return state, now, probes
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(centre=busy_centre(), later_s=st.sampled_from((0.0, 0.37, 29.99, 61.5, 250.0)))
+def test_given_random_busy_centre_when_deciding_then_indexed_path_equals_full_scan(
+    centre: tuple[RoutingState, float, list[WaitingCall]], later_s: float
+) -> None:
+    state, now, probes = centre
+    now += later_s  # decisions are read-only: a later ``now`` crosses expansion steps and ageing
+    for aid in state.agents:  # whatever the status: pick_call_for_agent does not look at it
+        assert pick_call_for_agent(state, aid, now) == naive_pick_call(state, aid, now), aid
+    for call in state.waiting_calls() + probes:
+        assert pick_agent_for_call(state, call, now) == naive_pick_agent(state, call, now), call
+
+
 def test_given_ready_agent_gains_a_skill_then_waiting_call_is_offered_to_them() -> None:
     state = centre([Agent("a1", {"housing": 5})])
     ready_all(state, ["a1"])
