@@ -10,10 +10,34 @@ available one by one and the time from that instant to Asterisk creating the age
 * **app_queue**: callers on 12301 wait in ``Queue(commerce)``; members were added with ``QueueAdd``
   (penalty from proficiency) and paused; "available" = AMI ``QueuePause Paused: false``.
 
-Known issue (lab, Asterisk 22.10): in the app_queue phase only the first member unpaused per round
-is rung; the others stay unrung for 10 s while the first stays "Ringing" in ``queue show`` (counted
-as ``app_queue_not_rung_within_10s``; not yet explained: autofill / device state of the SIPp farm are
-the suspects). Its p50/p95 therefore come from the first member of each round only.
+Callers stay on the line (``--hold-s``) until the round is over; then the bench hangs them up
+(AMI ``Hangup`` by uniqueid), the same way in both phases.
+
+Why earlier runs rang only the first app_queue member of each round (lab, Asterisk 22.10; seen in
+``queue_log``, ``core set debug 1 app_queue.so`` and AMI ``AgentCalled``):
+
+1. the callers hung up by themselves 1 s after the answer (SIPp ``-d 1000``; the baseline dialplan
+   answers before ``Queue()``): ``queue_log`` shows the first member's ``CONNECT`` and every other
+   caller's ``ABANDON`` within the same second, so members unpaused later had nobody to ring and
+   timed out after 10 s. (Separately, a SIPp killed mid-call leaves its legs up, as the lab has no
+   RTP timeout: the seat stays INUSE and app_queue skips it in the next run; the bench now hangs
+   up what it placed.) The "Ringing" member of the old notes was not reproduced;
+2. ``autofill`` was off (Asterisk's default): only the caller at position 1 may ring a member,
+   so with several members free the callers were served one per second (debug: "It's not our
+   turn" for positions 2+). ``asterisk_conf/queues.conf`` now sets ``autofill = yes``.
+
+What remains is app_queue itself: a waiting caller checks for a free member once a second
+(``wait_our_turn``: ``RECHECK`` = 1 s); a member who is unpaused is not announced to waiting callers,
+so app_queue rings them at the next check, 0-1,000 ms later. hotline rings on the event. Before each
+agent gets ready the bench waits a random 0..``--jitter-s`` (seeded; same in both phases): one
+member after another with no pause would always land just after a check and read ~1,000 ms.
+
+Figures (lab, Asterisk 22.10, x86_64 with 2 shared cores, other engineers' work running; 4 rounds x
+5 agents, every member measured, ``app_queue_not_rung_within_10s`` = 0 in both runs):
+hotline p50 26.9 / 21.6 ms, p95 56.7 / 48.0 ms; app_queue p50 362 / 347 ms, p95 896 / 887 ms;
+hotline - app_queue at p95: -839 ms (target: within 20 ms of app_queue: met, hotline is faster).
+With agents made ready back to back (no jitter) hotline read 1-5 ms p50 (one round: 5.2 / 11.6 ms):
+why an idle gap of up to 1 s before ``ready()`` costs hotline ~20 ms is not yet explained.
 
 Both clocks are this host's (AMI ``Timestamp`` is epoch seconds). Last line: a JSON object with
 p50/p95 of each and the differences (hotline - app_queue, ms; negative = hotline faster).
@@ -26,6 +50,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import random
 import statistics
 import tempfile
 import time
@@ -51,15 +76,18 @@ def pct(values: list[float], q: float) -> float:
 
 
 class Probe:
-    """Newchannel time of each seat's next agent leg."""
+    """Newchannel time of each seat's next agent leg; uniqueids that joined an app_queue queue."""
 
     def __init__(self) -> None:
         self.created: dict[str, list[float]] = {}
+        self.joined: set[str] = set()
 
     def __call__(self, msg: AmiMessage | None, event: ev.DomainEvent | None) -> None:
         if isinstance(event, ev.ChannelCreated) and event.channel.startswith("PJSIP/1"):
             seat = event.channel[6:].split("-")[0]
             self.created.setdefault(seat, []).append(event.at)
+        elif isinstance(event, ev.QueueCallerJoined) and event.uniqueid:
+            self.joined.add(event.uniqueid)
 
 
 async def wait_for(probe, timeout: float, what: str):  # type: ignore[no-untyped-def]
@@ -72,11 +100,12 @@ async def wait_for(probe, timeout: float, what: str):  # type: ignore[no-untyped
     raise TimeoutError(what)
 
 
-async def place_callers(work: Path, tracker: CallTracker, dial: str, n: int, talk_ms: int,
-                        runs: list[SippRun]) -> list[Leg]:
+async def place_callers(work: Path, tracker: CallTracker, dial: str, n: int, hold_ms: int,
+                        runs: list[SippRun], numbers_used: list[str]) -> list[Leg]:
     numbers = [f"138{int(time.time() * 1000) % 10**6:06d}{i:02d}" for i in range(n)]
+    numbers_used.extend(numbers)
     for num in numbers:
-        runs.append(await start_sipp("caller", work, duration_ms=talk_ms, timeout_s=120,
+        runs.append(await start_sipp("caller", work, duration_ms=hold_ms, timeout_s=hold_ms // 1000 + 60,
                                      keys={"caller": num, "dial": dial}))
 
     def parked() -> list[Leg] | None:
@@ -84,12 +113,33 @@ async def place_callers(work: Path, tracker: CallTracker, dial: str, n: int, tal
                 if lg.caller_num in numbers and lg.ended_at is None and lg.state == "Up"]
         return legs if len(legs) == n else None
 
-    legs = await wait_for(parked, 20, "callers parked")
-    await asyncio.sleep(0.3)  # let them reach MOH / Queue() (the dialplan runs after the answer)
-    return legs
+    return await wait_for(parked, 20, "callers parked")
 
 
-async def bench(rounds: int, n_agents: int, first_seat: int, talk_ms: int) -> dict[str, object]:
+async def hang_up(client: AmiClient, tracker: CallTracker, legs: list[Leg]) -> None:
+    """End these caller legs (AMI ``Hangup`` by uniqueid) and wait until they are gone."""
+    for leg in legs:
+        await client.action("Hangup", {"Channel": leg.uniqueid, "Cause": 16}, timeout=5, check=False)
+
+    def gone() -> bool:
+        return all(lg.ended_at is not None for lg in tracker.model.legs.values()
+                   if lg.uniqueid in {x.uniqueid for x in legs})
+
+    await wait_for(gone, 15, "caller legs hung up")
+
+
+async def agents_idle(tracker: CallTracker, seats: list[str]) -> None:
+    """Wait until no leg of these seats is up (a bridged agent leg ends after its caller)."""
+    def idle() -> bool:
+        return not [lg for lg in tracker.model.legs.values() if lg.ended_at is None
+                    and any(lg.channel.startswith(f"PJSIP/{s}-") for s in seats)]
+
+    await wait_for(idle, 15, "agent legs ended")
+
+
+async def bench(rounds: int, n_agents: int, first_seat: int, hold_ms: int, jitter_s: float,
+                seed: int) -> dict[str, object]:
+    rng = random.Random(seed)
     settings = Settings()
     work = Path(tempfile.mkdtemp(prefix="hotline-bench-dispatch-"))
     seats = [str(first_seat + i) for i in range(n_agents)]
@@ -102,6 +152,7 @@ async def bench(rounds: int, n_agents: int, first_seat: int, talk_ms: int) -> di
     phones = await start_sipp("answer", work, calls=rounds * n_agents * 4, duration_ms=100, timeout_s=900)
     await register_seats([int(s) for s in seats], phones.port, work)
     runs: list[SippRun] = []
+    numbers: list[str] = []
     results: dict[str, list[float]] = {"hotline": [], "app_queue": []}
 
     # --- hotline
@@ -112,15 +163,18 @@ async def bench(rounds: int, n_agents: int, first_seat: int, talk_ms: int) -> di
     for s in seats:
         await d.login(s)
     for _ in range(rounds):
-        legs = await place_callers(work, tracker, "12399", n_agents, talk_ms, runs)
+        legs = await place_callers(work, tracker, "12399", n_agents, hold_ms, runs, numbers)
+        await asyncio.sleep(0.3)  # let them reach MOH in hotline-hold (the dialplan runs after the answer)
         for leg in legs:
             await d.enqueue(QueueRequest(leg.linkedid, leg.uniqueid, leg.channel, leg.caller_num, "commerce"))
         for s in seats:
+            await asyncio.sleep(rng.uniform(0, jitter_s))  # agents get ready at random instants
             before = len(probe.created.get(s, []))
             t0 = time.time()
             await d.ready(s)
             t1 = (await wait_for(lambda s=s, b=before: probe.created.get(s, [])[b:], 10, f"hotline INVITE {s}"))[0]
             results["hotline"].append((t1 - t0) * 1000)
+        await hang_up(client, tracker, legs)
         await wait_for(lambda: not d.tracked() and all(
             d.agent_state(s).status.value == "ready" for s in seats), 60, "hotline round over")
         for s in seats:
@@ -133,15 +187,17 @@ async def bench(rounds: int, n_agents: int, first_seat: int, talk_ms: int) -> di
     missing = 0
     try:
         for _ in range(rounds):
-            await place_callers(work, tracker, "12301", n_agents, talk_ms, runs)
+            legs = await place_callers(work, tracker, "12301", n_agents, hold_ms, runs, numbers)
+            await wait_for(lambda legs=legs: all(lg.uniqueid in probe.joined for lg in legs), 10, "callers in Queue()")
             for s in seats:
+                await asyncio.sleep(rng.uniform(0, jitter_s))  # same instants' distribution as hotline's
                 before = len(probe.created.get(s, []))
                 t0 = time.time()
                 await client.action("QueuePause", {"Queue": "commerce", "Interface": f"PJSIP/{s}", "Paused": False},
                                     timeout=5, check=True)
                 try:
                     t1 = (await wait_for(lambda s=s, b=before: probe.created.get(s, [])[b:], 10, "queue INVITE"))[0]
-                except TimeoutError:  # app_queue did not ring this member within 10 s (counted, see README)
+                except TimeoutError:  # app_queue did not ring this member within 10 s (counted)
                     missing += 1
                     continue
                 results["app_queue"].append((t1 - t0) * 1000)
@@ -149,18 +205,21 @@ async def bench(rounds: int, n_agents: int, first_seat: int, talk_ms: int) -> di
             for s in seats:
                 await client.action("QueuePause", {"Queue": "commerce", "Interface": f"PJSIP/{s}", "Paused": True},
                                     timeout=5, check=True)
-            for r in runs:  # callers still queued (a member that was never rung) leave now
-                await r.stop()
-            await asyncio.sleep(6)  # queues.conf wrapuptime = 5 s must pass before members are rung again
+            await hang_up(client, tracker, legs)
+            await agents_idle(tracker, seats)
+            await asyncio.sleep(5.5)  # a timer, not an event: queues.conf wrapuptime = 5 s from each call's end
     finally:
         await remove_members(client, members)
+        left = [lg for lg in tracker.model.legs.values() if lg.ended_at is None and lg.caller_num in numbers]
+        for lg in left:  # leave the shared lab clean: nothing of this run stays up
+            await client.action("Hangup", {"Channel": lg.uniqueid, "Cause": 16}, timeout=5, check=False)
         for r in runs:
             await r.stop()
         await phones.stop()
         await client.stop()
 
     out: dict[str, object] = {"samples": {k: len(v) for k, v in results.items()}, "agents": n_agents,
-                              "rounds": rounds, "app_queue_not_rung_within_10s": missing}
+                              "rounds": rounds, "jitter_s": jitter_s, "app_queue_not_rung_within_10s": missing}
     for k, v in results.items():
         out[f"{k}_p50_ms"] = round(statistics.median(v), 2)
         out[f"{k}_p95_ms"] = round(pct(v, 0.95), 2)
@@ -174,9 +233,15 @@ def main() -> None:
     p.add_argument("--rounds", type=int, default=4)
     p.add_argument("--agents", type=int, default=5)
     p.add_argument("--first-seat", type=int, default=1081, help="seats first-seat .. first-seat+agents-1")
-    p.add_argument("--talk-ms", type=int, default=1000)
+    p.add_argument("--hold-s", type=int, default=60,
+                   help="callers' own hang-up time after the answer; the bench ends each round well before")
+    p.add_argument("--jitter-s", type=float, default=1.0,
+                   help="random pause (0..jitter) before each agent gets ready, so readiness does not lock onto "
+                        "app_queue's 1 s turn check")
+    p.add_argument("--seed", type=int, default=4)
     args = p.parse_args()
-    result = asyncio.run(bench(args.rounds, args.agents, args.first_seat, args.talk_ms))
+    result = asyncio.run(bench(args.rounds, args.agents, args.first_seat, args.hold_s * 1000, args.jitter_s,
+                               args.seed))
     print(json.dumps(result))
 
 
