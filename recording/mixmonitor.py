@@ -245,10 +245,15 @@ class Recorder:
                 log.info("call %s: leg %s hung up before the recording started", cmd.linkedid, cmd.uniqueid)
             else:
                 log.error("%s", RecordingStartFailed(cmd.linkedid, cmd.uniqueid, str(exc)))
+            await self._catalog_started(cmd)  # so that the skip or failure lands in the catalog
             return
         self._formats[cmd.stem] = fmts
         log.info("recording call %s leg %s -> %s.wav (caller %s %s, agent %s %s)", cmd.linkedid, cmd.uniqueid,
                  cmd.stem, caller_native, fmts[0], agent_native, fmts[1])
+        await self._catalog_started(cmd)
+
+    async def _catalog_started(self, cmd: StartRecording) -> None:
+        """The call and its recording in the catalog (a catalog failure is logged, never raised)."""
         if self.catalog is not None:
             try:
                 await self.catalog.call_started(cmd.linkedid, cmd.started_at,
