@@ -112,9 +112,12 @@ class Service:
                           if settings.callbacks.enabled else None)
         if self.callbacks is not None:
             self.components.append(self.callbacks)
+            from ticketing.closed import ClosedWatcher
+
             for t in self.components:  # resolved work orders in RT -> satisfaction calls (ticketing/closed.py)
-                if getattr(t, "closed", None) is not None:
-                    t.closed.subscribe(self.callbacks.on_work_order_closed)
+                watcher = getattr(t, "closed", None)
+                if isinstance(watcher, ClosedWatcher):
+                    watcher.subscribe(self.callbacks.on_work_order_closed)
         # HTTP API, wallboard, supervisor console, /metrics on settings.web.host:port (web/component.py)
         if settings.web.enabled:
             from web.component import build_web

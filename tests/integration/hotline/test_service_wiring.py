@@ -1,0 +1,15 @@
+"""The composition root wires every default component without starting anything."""
+
+from __future__ import annotations
+
+from hotline.config import Settings
+from hotline.service import Service
+
+
+def test_given_default_settings_when_service_built_then_every_enabled_component_is_wired() -> None:
+    settings = Settings()
+    service = Service(settings, event_log=False)
+    names = [type(c).__name__ for c in service.components]
+    assert names.index("Routing") < names.index("IvrComponent")  # routing is up before callers arrive
+    assert "Recorder" in names and "CallbacksComponent" in names and "WebComponent" in names
+    assert service.callbacks is not None and service.routing is not None
