@@ -40,7 +40,9 @@ async def test_given_originate_sent_when_ami_goes_silent_then_not_resent_and_the
         await until(lambda: _live(ami, "rem-drop-1#1"), timeout=10, what="the call ringing")
         proxy.freeze()  # no OriginateResponse will ever reach this session
         await until(lambda: not proxied.connected, timeout=10, what="the dead connection detected")
-        unknown = await store.get_job("rem-drop-1")
+        # the dialler learns of the drop from the client's disconnect callback, a moment later
+        unknown = await until(lambda: _status_is(store, "rem-drop-1", JobStatus.UNKNOWN), timeout=10,
+                              what="the in-flight attempt marked unknown")
         assert unknown.status is JobStatus.UNKNOWN
         proxy.thaw()
         done = await until(lambda: _closed(store, "rem-drop-1"), timeout=30, what="the same call answered and played")
@@ -54,6 +56,11 @@ async def test_given_originate_sent_when_ami_goes_silent_then_not_resent_and_the
         await proxy.close()
         await hang_up_and_drain(ami, "rem-drop-1#", phone)
         await phone.stop()
+
+
+async def _status_is(store: CallbackStore, job_id: str, status: JobStatus) -> Job | None:
+    job = await store.get_job(job_id)
+    return job if job.status is status else None
 
 
 async def _closed(store: CallbackStore, job_id: str) -> Job | None:
