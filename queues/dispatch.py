@@ -154,6 +154,9 @@ class Dispatcher:
         self._saver = (SnapshotSaver(store, self._render_snapshot) if store is not None else None)
         #: called (on the worker, must not block) with each OfferCallback (callbacks/offering.py)
         self.offer_callback_hook: Callable[[rt.OfferCallback], None] | None = None
+        #: called (on the worker, must not block) when an agent answered a queued call (``CallAnswered``
+        #: applied, agent ON_CALL for it): callbacks/agentfirst.py then dials the citizen
+        self.call_answered_hook: Callable[[CallAnswered], None] | None = None
         ami.subscribe(self._on_ami)
         tracker.subscribe(self._on_call_event)
 
@@ -366,6 +369,8 @@ class Dispatcher:
             st = self.state.agent_states.get(event.agent_id)
             if st is not None and st.status is AgentStatus.ON_CALL and st.linkedid == event.linkedid:
                 rec.connected = True
+                if self.call_answered_hook is not None:
+                    self.call_answered_hook(event)
         self._after(event, out, now)
         if isinstance(event, (CallAbandoned, CallEnded, CallbackRequested)) and rec is not None:
             self._drop(rec)
