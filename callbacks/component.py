@@ -9,6 +9,8 @@ Built by :func:`build_callbacks` (called from :mod:`hotline.service`):
 * keep-my-place: ``waiting_calls`` is the routing dispatcher's waiting list and ``connect`` hands the
   answered citizen to routing (``enqueue`` of a :class:`queues.handover.QueueRequest` with the
   caller's priority + ``callback_priority_boost``), so the next free agent takes them;
+  with ``callback_mode: agent_first`` a Local placeholder is queued instead and the citizen is dialled
+  once routing's ``call_answered_hook`` says an agent answered (:mod:`callbacks.agentfirst`);
   :meth:`CallbacksComponent.accept_callback` is what the IVR/routing calls when a caller accepts
   the callback offer (``OfferCallback``): it stores the request and tells routing
   ``CallbackRequested`` (counted as a callback, not an abandon).
@@ -109,7 +111,8 @@ def routing_connect(enqueue: Callable[[QueueRequest], Awaitable[None]], boost: i
         await enqueue(QueueRequest(
             linkedid=answered.uniqueid, uniqueid=answered.uniqueid, channel=answered.channel, caller_num=r.number,
             queue=r.queue, skills=r.skills, language=r.language, priority=r.priority + boost,
-            at=time.time(), variables={"callback_id": r.request_id, "original_linkedid": r.linkedid}))
+            at=time.time(), variables={"callback_id": r.request_id, "original_linkedid": r.linkedid,
+                                       "callback_mode": r.mode}))
 
     return connect
 
@@ -130,6 +133,8 @@ def build_callbacks(settings: Any, ami: AmiClient, routing: Any = None,
         connect = routing_connect(routing.enqueue, cfg.callback_priority_boost, called_back)
         requested = dispatcher.callback_requested
     dialler = Dialler(ami, store, cfg, publish=publish, waiting_calls=waiting, connect=connect)
+    if routing is not None:
+        routing.dispatcher.call_answered_hook = dialler.on_agent_answered  # agent first: then dial the citizen
     if ticketing is not None and getattr(ticketing, "monitor", None) is not None:
         ticketing.monitor.hook = dialler.on_sla_card
     component = CallbacksComponent(dialler, store, cfg, requested)

@@ -35,7 +35,10 @@ Keep-my-place callbacks: open requests that reached the front (``keepplace.due_r
 the injected ``waiting_calls`` of the routing component) become ``cb-<request>`` jobs. When the
 citizen answers (their channel is parked on MOH in ``hotline-hold``), the injected ``connect``
 callable hands them to an agent (the routing component's ``enqueue`` with a top priority, or a
-direct agent Originate: :func:`direct_agent_connect`).
+direct agent Originate: :func:`direct_agent_connect`). With ``callback_mode: agent_first`` (the
+request's ``mode``) the attempt originates a Local placeholder that routing bridges to an agent
+first; the citizen is dialled on routing's ``CallAnswered`` and the citizen's ``DialEnd`` decides the
+attempt (:mod:`callbacks.agentfirst`).
 """
 
 from __future__ import annotations
@@ -44,10 +47,12 @@ import asyncio
 import contextlib
 import logging
 import time
+import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from callbacks import agentfirst as af
 from callbacks import policy as pol
 from callbacks.errors import JobClosed, StoreUnavailable
 from callbacks.keepplace import CallbackRequest, RequestStatus, due_requests, mark_calling
@@ -113,6 +118,7 @@ class Dialler:
         self._by_action: dict[str, str] = {}
         self._by_attempt: dict[str, str] = {}
         self._by_uniqueid: dict[str, str] = {}
+        self._by_two: dict[str, str] = {}  # agent first: the placeholder's ;2 uniqueid -> job_id
         self._evidence: dict[str, list[Any]] = {}  # attempt id -> [DialEnd DialStatus, Hangup Cause]
         self._undecided: dict[str, tuple[int, float]] = {}  # attempt id -> (Reason, monotonic deadline)
         self._inbox: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
@@ -228,7 +234,9 @@ class Dialler:
             elif msg is not None and msg.text("AccountCode") in self._by_attempt:
                 self._post("evidence", (msg.text("AccountCode"), "", event.cause))
         elif isinstance(event, ev.DialEnded):
-            if msg is not None and msg.text("DestAccountCode") in self._by_attempt:
+            if event.uniqueid in self._by_two:
+                self._post("citizen", event)
+            elif msg is not None and msg.text("DestAccountCode") in self._by_attempt:
                 self._post("evidence", (msg.text("DestAccountCode"), msg.text("DialStatus"), None))
         elif isinstance(event, ev.AmiConnectionChanged):
             self._post("connection", event)
@@ -283,6 +291,8 @@ class Dialler:
     async def _dial(self, job: Job, now: float) -> None:
         action_id = self.ami.next_action_id("Originate")
         dialing = pol.start_attempt(job, now, action_id)
+        if af.is_agent_first(dialing):
+            dialing = af.with_placeholder(dialing, uuid.uuid4().hex[:16])
         if not await self.store.save_job(dialing, expect=JobStatus.PENDING):
             return  # cancelled or rescheduled meanwhile
         self._track(dialing)
@@ -303,6 +313,8 @@ class Dialler:
 
     def _originate_fields(self, job: Job) -> dict[str, Any]:
         s = self.settings
+        if af.is_agent_first(job):
+            return af.originate_fields(job, trunk=job.trunk, ring_timeout_s=s.ring_timeout_s, caller_id=s.caller_id)
         m = job.message
         variables = {
             "HL_ATTEMPT": job.attempt_id,
@@ -359,6 +371,9 @@ class Dialler:
             outcome = pol.outcome_for_reason(item.reason)
             if outcome is Outcome.ANSWERED:
                 uniqueid = item.uniqueid if item.uniqueid not in (None, "<unknown>") else None
+                ph = af.placeholder_of(job) if af.is_agent_first(job) else None
+                if ph is not None:
+                    uniqueid = ph.one  # the Originate's ChannelId: the half routing will bridge
                 job = pol.answered(job, uniqueid, now)
                 await self._update(job)
                 if job.kind is JobKind.CALLBACK:
@@ -386,11 +401,28 @@ class Dialler:
             elif stage == "played" and job.kind is not JobKind.SATISFACTION:
                 await self._finish(job, Outcome.ANSWERED, now)
             return
+        if kind == "agent":
+            await self._agent_answered(item, now)
+            return
+        if kind == "citizen":
+            job = self.flight.get(self._by_two.get(item.uniqueid, ""))
+            if job is None or job.status is not JobStatus.IN_CALL:
+                return
+            outcome = af.citizen_outcome(item.status)
+            await self._finish(job, outcome, now)
+            if outcome is Outcome.ANSWERED:
+                await self._close_request(job, RequestStatus.DONE, now)
+            return
         if kind == "hangup":
             job = self.flight.get(self._by_uniqueid.get(item.uniqueid, ""))
             if job is None:
                 return
-            if job.status is JobStatus.IN_CALL and job.kind is not JobKind.CALLBACK:
+            if job.status is JobStatus.IN_CALL and af.is_agent_first(job):
+                # the placeholder ended before the citizen's DialEnd (hung up by someone else): retry
+                log.info("callbacks: %s placeholder hung up (cause %s) at stage %s", job.attempt_id, item.cause,
+                         job.meta.get("stage"))
+                await self._finish(job, Outcome.FAILED, now)
+            elif job.status is JobStatus.IN_CALL and job.kind is not JobKind.CALLBACK:
                 await self._finish(job, Outcome.ANSWERED, now)  # hung up mid-message (a survey: NO_INPUT)
             elif job.status is JobStatus.DIALING and job.meta.get("reattached"):
                 # re-attached after a restart: this session will never see its OriginateResponse
@@ -440,6 +472,9 @@ class Dialler:
 
     def _track(self, job: Job) -> None:
         self.flight[job.job_id] = job
+        ph = af.placeholder_of(job) if af.is_agent_first(job) else None
+        if ph is not None:
+            self._by_two[ph.two] = job.job_id
         if job.action_id:
             self._by_action[job.action_id] = job.job_id
         if job.attempt_id:
@@ -457,6 +492,9 @@ class Dialler:
         self._undecided.pop(job.attempt_id, None)
         if job.uniqueid:
             self._by_uniqueid.pop(job.uniqueid, None)
+        ph = af.placeholder_of(job)
+        if ph is not None:
+            self._by_two.pop(ph.two, None)
 
     async def _resolve_unknown(self, now: float) -> None:
         unknown = [j for j in self.flight.values() if j.status is JobStatus.UNKNOWN]
@@ -466,7 +504,12 @@ class Dialler:
         resp = await self.ami.action("CoreShowChannels", timeout=self.settings.action_timeout_s)
         live = {m.text("AccountCode"): (m.text("Uniqueid"), m.text("ChannelStateDesc") == "Up")
                 for m in resp.events if m.text("AccountCode")}
+        channels = {m.text("Uniqueid"): (m.text("AccountCode"), m.text("ChannelStateDesc") == "Up")
+                    for m in resp.events}
         for job in unknown:
+            if af.is_agent_first(job):
+                await self._resolve_agent_first(job, channels, now)
+                continue
             uniqueid, up = live.get(job.attempt_id, (None, False))
             resolved = pol.resolve_unknown(job, uniqueid, self.policy, now, live_up=up)
             if resolved.status is JobStatus.DIALING:
@@ -477,6 +520,23 @@ class Dialler:
             else:
                 await self._finish_resolved(job, resolved)
         self._need_resolve = False
+
+    async def _resolve_agent_first(self, job: Job, channels: dict[str, tuple[str, bool]], now: float) -> None:
+        """An agent-first attempt whose events were missed: :func:`callbacks.agentfirst.resolve_lost`."""
+        outcome, hang_up = af.resolve_lost(job, channels)
+        log.info("callbacks: %s (agent first) unknown after restart/AMI loss -> %s%s", job.attempt_id, outcome,
+                 " (placeholder hung up)" if hang_up else "")
+        if hang_up is not None:
+            await self._hangup(hang_up)
+        await self._finish(job, outcome, now)
+        if outcome is Outcome.ANSWERED:
+            await self._close_request(job, RequestStatus.DONE, now)
+
+    async def _hangup(self, uniqueid: str) -> None:
+        try:
+            await self.ami.action("Hangup", {"Channel": uniqueid, "Cause": 16}, timeout=self.settings.action_timeout_s)
+        except AmiError as exc:
+            log.info("callbacks: hangup of %s: %s", uniqueid, exc)
 
     async def _finish_resolved(self, job: Job, resolved: Job) -> None:
         saved = await self._update(resolved)
@@ -524,13 +584,25 @@ class Dialler:
         for r in due_requests(requests, waiting, max_active_per_queue=self.settings.callback_max_active_per_queue):
             job = Job(job_id=f"cb-{r.request_id}", kind=JobKind.CALLBACK, number=r.number, created_at=now,
                       not_before_at=now, urgent=True, trunk=self.settings.trunk,
-                      meta={"request_id": r.request_id, "queue": r.queue})
+                      meta={"request_id": r.request_id, "queue": r.queue, "mode": r.mode})
             await self.store.add_job(pol.schedule(job, self.policy, now))
             await self.store.save_request(mark_calling(r, job.job_id))
 
     async def _callback_answered(self, job: Job, uniqueid: str, channel: str) -> None:
         request = await self.store.get_request(str(job.meta.get("request_id")))
         now = self.clock()
+        ph = af.placeholder_of(job) if af.is_agent_first(job) else None
+        if ph is not None:
+            # agent first: the placeholder's ;1 half waits in hotline-hold; routing rings an agent for it
+            try:
+                if self.connect is None:
+                    raise RuntimeError("no routing to connect to")
+                await self.connect(Answered(job, request, ph.one, channel))
+            except Exception:
+                log.exception("callbacks: queueing agent-first callback %s failed", request.request_id)
+                await self._hangup(ph.one)
+                await self._finish(job, Outcome.FAILED, now)
+            return
         if self.connect is not None:
             try:
                 await self.connect(Answered(job, request, uniqueid, channel))
@@ -538,6 +610,31 @@ class Dialler:
                 log.exception("callbacks: connecting callback %s failed", request.request_id)
         await self._finish(job, Outcome.ANSWERED, now)
         await self._close_request(job, RequestStatus.DONE, now)
+
+    def on_agent_answered(self, event: Any) -> None:
+        """Routing's hook (:attr:`queues.dispatch.Dispatcher.call_answered_hook`, called on its worker:
+        must not block): an agent answered ``event.linkedid``. For an agent-first placeholder the
+        dialler then redirects its ;2 half to dial the citizen."""
+        if event.linkedid in self._by_uniqueid:
+            self._post("agent", event.linkedid)
+
+    async def _agent_answered(self, linkedid: str, now: float) -> None:
+        job = self.flight.get(self._by_uniqueid.get(linkedid, ""))
+        if job is None or job.status is not JobStatus.IN_CALL or not af.is_agent_first(job) \
+                or job.meta.get("stage") != af.AGENT_WAIT:
+            return
+        job = af.with_stage(job, af.DIALLING)
+        if not await self._update(job):
+            return
+        try:
+            await self.ami.action("Redirect", af.redirect_fields(job), timeout=self.settings.action_timeout_s,
+                                  check=True)
+        except AmiError as exc:
+            log.warning("callbacks: %s could not dial the citizen after the agent answered: %s", job.attempt_id, exc)
+            ph = af.placeholder_of(job)
+            if ph is not None:
+                await self._hangup(ph.one)
+            await self._finish(job, Outcome.FAILED, now)
 
     async def _close_request(self, job: Job, status: RequestStatus, now: float) -> None:
         rid = str(job.meta.get("request_id", ""))

@@ -51,7 +51,9 @@ class CallbacksSettings(_Strict):
     ring_timeout_s: float = Field(30.0, gt=0, description="Originate Timeout")
     action_timeout_s: float = Field(5.0, gt=0, description="budget of one AMI action")
     tick_s: float = Field(1.0, gt=0, description="longest sleep of the timer task (new jobs from the CLI)")
-    callback_mode: Literal["citizen_first", "agent_first"] = "citizen_first"
+    callback_mode: Literal["citizen_first", "agent_first"] = Field(
+        "citizen_first", description="keep-my-place: ring the citizen, then queue them for an agent; or queue a"
+                                     " placeholder, ring the citizen once an agent answered (callbacks/agentfirst.py)")
     callback_max_active_per_queue: int = Field(1, ge=1)
     callback_priority_boost: int = Field(1000, description="added to the caller's priority on the call back")
     department_contacts: dict[str, str] = Field(default_factory=dict, description="queue -> contact number")
