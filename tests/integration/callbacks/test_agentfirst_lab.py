@@ -1,14 +1,17 @@
 """Agent-first keep-my-place callbacks on the lab (``callback_mode: agent_first``): a Local placeholder
-is queued in the real routing component, the agent (seat 1256 / 1257, an answering SIPp phone farm)
+is queued in the real routing component, the agent (seats 1256-1258, an answering SIPp phone farm)
 answers first, then the citizen is dialled on the PSTN simulator (127.0.0.1:5080) and talks to the
 agent through the placeholder; a busy citizen ends the agent's call normally (wrap-up, then ready,
-never "missed") and the request is retried at the busy gap."""
+never "missed") and the request is retried at the busy / no-answer gap; a placeholder left behind
+by a restart is hung up and the request retried."""
 
 from __future__ import annotations
 
 import time
 import uuid
 from pathlib import Path
+
+import pytest
 
 from callbacks.component import routing_connect
 from callbacks.dialler import Dialler
@@ -77,26 +80,28 @@ async def test_given_agent_first_callback_at_the_front_when_agent_answers_then_c
         await hang_up_and_drain(ami, "cb-cb-af", citizen)
 
 
-async def test_given_agent_first_callback_when_citizen_busy_then_agent_back_to_ready_and_retry_scheduled(
+@pytest.mark.parametrize(("phone", "outcome", "gap_s"), [("busy", Outcome.BUSY, 600),
+                                                         ("ring_noanswer", Outcome.NO_ANSWER, 1800)])
+async def test_given_agent_first_callback_when_citizen_busy_or_no_answer_then_agent_ready_and_retry_scheduled(
         lab: Lab, tmp_path: Path, ami: AmiClient, store: CallbackStore,  # noqa: F811
-        cb_settings: CallbacksSettings) -> None:
+        cb_settings: CallbacksSettings, phone: str, outcome: Outcome, gap_s: float) -> None:
     seat = "1257"
     d, dialler, request = await agent_first(lab, tmp_path, ami, store, cb_settings, seat)
-    citizen = await start_phone("busy", tmp_path, calls=1, timeout_s=60)
+    citizen = await start_phone(phone, tmp_path, calls=1, timeout_s=60)  # the dial rings for ring_timeout_s (4 s)
     try:
         await dialler.start()
         job_id = f"cb-{request.request_id}"
         retried = await until(lambda: _job_status(store, job_id, JobStatus.PENDING), timeout=30,
                               what="the busy attempt closed and a retry scheduled")
         one = str(retried.meta["one"])
-        # the agent answered first (a 486 ends the call at once: ON_CALL lasts only milliseconds)
+        # the agent answered first (a 486 ends the call at once: ON_CALL may last only milliseconds)
         agent_leg = _agent_leg(d, seat)
         citizen_leg = next(lg for lg in d.tracker.model.legs.values()
                            if lg.linkedid == one and lg.channel.startswith("PJSIP/trunk"))
         assert agent_leg.answered_at is not None and agent_leg.answered_at <= citizen_leg.created_at
         assert citizen_leg.answered_at is None
-        assert retried.last_outcome is Outcome.BUSY and retried.attempts == 1
-        assert retried.next_at is not None and retried.next_at >= time.time() + 500  # the busy gap is 600 s
+        assert retried.last_outcome is outcome and retried.attempts == 1
+        assert retried.next_at is not None and retried.next_at >= time.time() + gap_s - 60  # the outcome's gap
         assert (await store.get_request(request.request_id)).status is RequestStatus.CALLING  # keeps its turn
         # the placeholder ended, so did the agent's call: wrap-up then ready, never NOT_READY "missed"
         seen: list[AgentStatus] = []
