@@ -28,7 +28,6 @@ leg's ``Bridge()`` pulls the caller out of the offer (see :mod:`callbacks.offer`
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -48,6 +47,7 @@ from callbacks.offer import (
     on_number,
 )
 from callbacks.settings import CallbacksSettings
+from hotline.background import BackgroundTask
 from queues.model import WaitingCall
 from queues.routing import OfferCallback, QueuePosition
 from telephony import events as ev
@@ -61,8 +61,8 @@ USER_EVENT = "HotlineCallbackOffer"
 Accept = Callable[..., Awaitable[Any]]
 
 
-class CallbackOffers:
-    """Offers waiting callers a callback (a service component: ``start`` / ``stop``).
+class CallbackOffers(BackgroundTask):
+    """Offers waiting callers a callback (a service component: ``start`` / ``stop``, one task).
 
     Args:
         ami: the service's AMI client (subscribed in the constructor).
@@ -73,6 +73,8 @@ class CallbackOffers:
         accept: ``CallbacksComponent.accept_callback``.
         clock: epoch seconds.
     """
+
+    task_name = "callbacks-offers"
 
     def __init__(self, ami: AmiClient, settings: CallbacksSettings, *,
                  waiting: Callable[[], Sequence[WaitingCall]],
@@ -93,19 +95,8 @@ class CallbackOffers:
         self.outcomes: dict[str, str] = {}  # linkedid -> last decision (tests, logs)
         self._inbox: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
+        self._stop = asyncio.Event()
         ami.subscribe(self._on_ami)
-
-    # ------------------------------------------------------------------ lifecycle
-    async def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="callbacks-offers")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
 
     # ------------------------------------------------------------------ inputs (sync: pump, routing worker)
     def on_offer_callback(self, cmd: OfferCallback) -> None:

@@ -58,6 +58,25 @@ def ulaw_clip(src: Path, dest: Path) -> Path:
     return dest
 
 
+async def transcribe_into_catalog(rig: Rig, catalog: Catalog, model: Path, job_id: str, consumer: str) -> None:
+    """Run one Vosk worker on the rig's job stream until ``job_id``'s transcript is in the catalog (<= 120 s)."""
+    import asyncio
+
+    from speech.decoder import Transcriber
+    from speech.worker import TranscriptionWorker, WorkerSettings
+    from tests.support.wait import until
+
+    stop = asyncio.Event()
+    async with Transcriber(model) as tr:
+        worker = TranscriptionWorker(rig.queue, catalog, tr, WorkerSettings(consumer=consumer, block_ms=200))
+        task = asyncio.create_task(worker.run(stop))
+        try:
+            await until(lambda: catalog.has(job_id), timeout=120, what="the transcript in the catalog")
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, 60)
+
+
 @pytest.fixture
 async def rig(
     asterisk: lab.LabPaths, ami_config: AmiConfig, settings: Settings, redis_server: ServerProcess,

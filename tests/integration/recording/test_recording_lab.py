@@ -19,9 +19,7 @@ import pytest
 from hotline.sipp import register_seats, start_sipp
 from recording.catalog import Catalog
 from speech.audio import channel_rms, read_info
-from speech.decoder import Transcriber
-from speech.worker import TranscriptionWorker, WorkerSettings
-from tests.integration.recording.conftest import AGENT_CLIP, CALLER_CLIP, RMS_FLOOR, Rig
+from tests.integration.recording.conftest import AGENT_CLIP, CALLER_CLIP, RMS_FLOOR, Rig, transcribe_into_catalog
 from tests.integration.speech.conftest import cer
 from tests.support.wait import until
 
@@ -58,15 +56,7 @@ async def test_given_talking_caller_and_agent_when_call_ends_then_stereo_recordi
     assert rec.rel_path.endswith(f"{rec.linkedid}.wav") and rec.rel_path[:4].isdigit()
     assert not await asyncio.to_thread(Path(rec.path.replace(".wav", ".caller.wav")).exists)  # legs merged
 
-    stop = asyncio.Event()
-    async with Transcriber(ko_model) as tr:
-        worker = TranscriptionWorker(rig.queue, catalog, tr, WorkerSettings(consumer="lab-w1", block_ms=200))
-        task = asyncio.create_task(worker.run(stop))
-        try:
-            await until(lambda: catalog.has(rec.job_id), timeout=120, what="the transcript in the catalog")
-        finally:
-            stop.set()
-            await asyncio.wait_for(task, 60)
+    await transcribe_into_catalog(rig, catalog, ko_model, rec.job_id, "lab-w1")
 
     stored = await catalog.get(rec.job_id)
     assert stored is not None and stored.status == "done" and stored.linkedid == rec.linkedid

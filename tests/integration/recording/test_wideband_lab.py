@@ -25,9 +25,14 @@ from hotline.g722pcap import write_g722_pcap
 from hotline.sipp import register_seats, start_sipp
 from recording.catalog import Catalog
 from speech.audio import channel_rms, read_info
-from speech.decoder import Transcriber
-from speech.worker import TranscriptionWorker, WorkerSettings
-from tests.integration.recording.conftest import AGENT_CLIP, CALLER_CLIP, RMS_FLOOR, Rig, ulaw_clip
+from tests.integration.recording.conftest import (
+    AGENT_CLIP,
+    CALLER_CLIP,
+    RMS_FLOOR,
+    Rig,
+    transcribe_into_catalog,
+    ulaw_clip,
+)
 from tests.integration.speech.conftest import cer
 from tests.support.wait import until
 
@@ -103,15 +108,7 @@ async def test_given_g711_caller_and_g722_agent_when_call_ends_then_each_leg_rec
     assert 8.0 < info.duration_s < 14.0
     assert all(r > RMS_FLOOR for r in await asyncio.to_thread(channel_rms, rec.path))
 
-    stop = asyncio.Event()
-    async with Transcriber(ko_model) as tr:
-        worker = TranscriptionWorker(rig.queue, catalog, tr, WorkerSettings(consumer="lab-wb", block_ms=200))
-        task = asyncio.create_task(worker.run(stop))
-        try:
-            await until(lambda: catalog.has(rec.job_id), timeout=120, what="the transcript in the catalog")
-        finally:
-            stop.set()
-            await asyncio.wait_for(task, 60)
+    await transcribe_into_catalog(rig, catalog, ko_model, rec.job_id, "lab-wb")
 
     stored = await catalog.get(rec.job_id)
     assert stored is not None and stored.status == "done" and stored.linkedid == rec.linkedid
