@@ -13,3 +13,13 @@ def test_given_default_settings_when_service_built_then_every_enabled_component_
     assert names.index("Routing") < names.index("IvrComponent")  # routing is up before callers arrive
     assert "Recorder" in names and "CallbacksComponent" in names and "WebComponent" in names
     assert service.callbacks is not None and service.routing is not None
+
+
+def test_given_callbacks_on_when_service_built_then_routing_hooks_reach_the_dialler_and_the_offers() -> None:
+    service = Service(Settings(), event_log=False)
+    dispatcher = service.routing.dispatcher
+    callbacks = service.callbacks
+    # agent-first callbacks dial the citizen once routing reports the agent answered
+    assert dispatcher.call_answered_hook == callbacks.dialler.on_agent_answered
+    # the core's maximum-wait OfferCallback reaches the callback offer
+    assert callbacks.offers is not None and dispatcher.offer_callback_hook == callbacks.offers.on_offer_callback
