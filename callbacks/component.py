@@ -26,12 +26,13 @@ from typing import Any
 from callbacks.api import CallbacksApi
 from callbacks.dialler import Answered, Connect, Dialler
 from callbacks.errors import InvalidNumber
-from callbacks.keepplace import CallbackRequest
+from callbacks.keepplace import CallbackRequest, RequestStatus, close
 from callbacks.numbers import normalise_number
 from callbacks.offering import CallbackOffers
 from callbacks.settings import CallbacksSettings
 from callbacks.store import CallbackStore, open_store
 from queues.events import CallbackRequested
+from queues.exceptions import CallNotQueued
 from queues.handover import QueueRequest
 from telephony.ami import AmiClient
 
@@ -76,6 +77,8 @@ class CallbacksComponent:
             ``(request, created)``: the pending request of this number and queue if there is one.
         Raises:
             callbacks.errors.InvalidNumber: not a mainland number (ask the caller again).
+            queues.exceptions.CallNotQueued: routing no longer holds the call (an agent answered it
+                meanwhile); the request just stored is cancelled.
         """
         now = self.clock()
         request = CallbackRequest(request_id=f"cb-{linkedid}", number=normalise_number(number), queue=queue,
@@ -84,7 +87,15 @@ class CallbacksComponent:
                                   mode=self.settings.callback_mode)
         stored, created = await self.dialler.request_callback(request)
         if self.callback_requested is not None:
-            await self.callback_requested(CallbackRequested(linkedid, now))
+            try:
+                await self.callback_requested(CallbackRequested(linkedid, now))
+            except CallNotQueued:
+                if not created and stored.linkedid == linkedid:
+                    return stored, created  # the same acceptance again: the call already left its queue
+                if created:  # an agent answered the call meanwhile: no callback after all
+                    await self.store.save_request(close(stored, RequestStatus.CANCELLED, self.clock(),
+                                                        "answered before the acceptance"))
+                raise
         return stored, created
 
     async def on_work_order_closed(self, closed: Any) -> None:

@@ -624,7 +624,10 @@ class Dialler:
                 or job.meta.get("stage") != af.AGENT_WAIT:
             return
         job = af.with_stage(job, af.DIALLING)
-        if not await self._update(job):
+        if not await self._update(job):  # cancelled meanwhile: do not leave the agent on a silent placeholder
+            ph = af.placeholder_of(job)
+            if ph is not None:
+                await self._hangup(ph.one)
             return
         try:
             await self.ami.action("Redirect", af.redirect_fields(job), timeout=self.settings.action_timeout_s,

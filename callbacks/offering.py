@@ -48,6 +48,7 @@ from callbacks.offer import (
 )
 from callbacks.settings import CallbacksSettings
 from hotline.background import BackgroundTask
+from queues.exceptions import CallNotQueued
 from queues.model import WaitingCall
 from queues.routing import OfferCallback, QueuePosition
 from telephony import events as ev
@@ -208,6 +209,9 @@ class CallbackOffers(BackgroundTask):
         except InvalidNumber as exc:  # parse_number said yes: cannot happen, keep the caller waiting
             log.warning("callback offer %s: %s", lid, exc)
             await self._redirect(uid, self.settings.hold_context, "s")
+            return
+        except CallNotQueued:  # an agent's Bridge() took the caller meanwhile: leave them with the agent
+            self.outcomes[lid] = "answered before the acceptance"
             return
         self.outcomes[lid] = f"accepted: {request.request_id} ({'new' if created else 'already pending'})"
         await self._redirect(uid, self.settings.offer_context, "confirm")

@@ -63,7 +63,7 @@ from queues.events import (
     Event,
     OfferFailed,
 )
-from queues.exceptions import QueuesError, UnknownQueue
+from queues.exceptions import CallNotQueued, QueuesError, UnknownQueue
 from queues.handover import QueueRequest
 from queues.metrics import MetricsConfig, MetricsState, replay
 from queues.model import Agent, AgentState, AgentStatus, QueueConfig
@@ -233,7 +233,13 @@ class Dispatcher:
 
     async def callback_requested(self, event: CallbackRequested) -> None:
         """The caller accepted a callback: the call leaves its queue, counted as ``callback`` (not an
-        abandon); its later hangup is not logged as an abandon. Raises RoutingUnavailable."""
+        abandon); its later hangup is not logged as an abandon.
+
+        Raises:
+            CallNotQueued: the call is not waiting or ringing an agent any more (an agent answered it
+                meanwhile, or it ended): nothing changed, the caller is not to be called back.
+            RoutingUnavailable: the routing worker did not answer in time.
+        """
         await self._command(event)
 
     async def pause(self, agent_id: str, reason: str) -> None:
@@ -359,6 +365,8 @@ class Dispatcher:
         # an agent leg that ends while ringing: the OriginateResponse says why
 
     def _apply(self, event: Event, now: float) -> None:
+        if isinstance(event, CallbackRequested) and event.linkedid not in self.state.tracked_calls():
+            raise CallNotQueued(event.linkedid)  # answered meanwhile: keep its agent leg followed
         self.stats.events += 1
         rec = self._calls.get(getattr(event, "linkedid", "") or "")
         if isinstance(event, OfferFailed) and rec is not None and rec.agent_id == event.agent_id:

@@ -48,3 +48,11 @@ class UnknownAgent(QueuesError, KeyError):
 
 class UnknownQueue(QueuesError, KeyError):
     """An event names a queue that is not configured."""
+
+
+class CallNotQueued(QueuesError, LookupError):
+    """A command names a call that is not waiting or ringing an agent (already answered or gone)."""
+
+    def __init__(self, linkedid: str) -> None:
+        self.linkedid = linkedid
+        super().__init__(f"call {linkedid} is not queued (answered or gone)")

@@ -149,5 +149,7 @@ class ClosedWatcher(BackgroundTask):
                 await self.sweep()
             except TicketingError as exc:
                 log.warning("closed work orders: RT: %s", exc)
+            except Exception:  # a malformed ticket or an unwrapped client error must not end the watcher
+                log.exception("closed work orders: sweep failed; next try in %.0f s", self.interval_s)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), timeout=self.interval_s)

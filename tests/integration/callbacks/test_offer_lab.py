@@ -16,6 +16,7 @@ from callbacks.store import CallbackStore
 from hotline.rtpcap import Digit, schedule
 from hotline.sipp import start_dtmf_caller
 from queues.dispatch import Dispatcher
+from queues.exceptions import CallNotQueued
 from queues.model import AgentStatus
 from telephony.ami import AmiClient
 from telephony.calls import Leg
@@ -112,3 +113,22 @@ async def test_given_caller_on_hold_when_presses_7_then_2_and_a_number_then_call
     keys = schedule("7", first_at_ms=4000, gap_ms=0) + schedule("2", first_at_ms=8000, gap_ms=0) + \
         schedule(other + "#", first_at_ms=11000, gap_ms=400)
     await _through(lab, tmp_path, ami, store, settings, str(SEATS[4]), keys, other)
+
+
+async def test_given_call_answered_before_acceptance_when_callback_accepted_then_refused_and_request_cancelled(
+        lab: Lab, tmp_path: Path, ami: AmiClient, store: CallbackStore,  # noqa: F811  (lab: fixture)
+        cb_settings: CallbacksSettings) -> None:
+    agents = write_agents(tmp_path, f"  - {{id: '{SEATS[0]}', skills: {{commerce: 5}}}}\n")
+    d = await lab.dispatcher(agents)
+    component = _component(ami, store, _settings(cb_settings), d)
+    linkedid = f"gone-{random.randrange(10**9)}"  # routing does not hold it: an agent's Bridge() took it
+    try:
+        await component.accept_callback(linkedid, _number(), "commerce", enqueued_at=time.time())
+    except CallNotQueued as exc:
+        assert exc.linkedid == linkedid
+    else:
+        raise AssertionError("a callback for a call routing no longer holds was accepted")
+    request = await store.get_request(f"cb-{linkedid}")
+    assert request.status is RequestStatus.CANCELLED  # never called back
+    today = d.metrics.local_day(time.time())
+    assert d.metrics.day_totals(today).callbacks == 0  # nor counted as a callback in the stats
