@@ -69,7 +69,8 @@ class CallbackOffers(BackgroundTask):
         ami: the service's AMI client (subscribed in the constructor).
         settings: the ``callbacks:`` section (``offer_*``, ``hold_context``).
         waiting: the routing component's waiting calls (``Dispatcher.waiting``).
-        position: linkedid -> position and EWT (``Dispatcher.position``), None if not queued.
+        position: (linkedid, serving-agents cache) -> position and EWT (``Dispatcher.position``), None
+            if not queued.
         caller_number: caller leg uniqueid -> ``CALLERID(num)`` ('' if unknown).
         accept: ``CallbacksComponent.accept_callback``.
         clock: epoch seconds.
@@ -79,7 +80,7 @@ class CallbackOffers(BackgroundTask):
 
     def __init__(self, ami: AmiClient, settings: CallbacksSettings, *,
                  waiting: Callable[[], Sequence[WaitingCall]],
-                 position: Callable[[str], QueuePosition | None],
+                 position: Callable[[str, dict[frozenset[str], int]], QueuePosition | None],
                  caller_number: Callable[[str], str],
                  accept: Accept,
                  clock: Callable[[], float] = time.time) -> None:
@@ -112,16 +113,25 @@ class CallbackOffers(BackgroundTask):
 
     # ------------------------------------------------------------------ the task
     async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        next_check = loop.time() + self.settings.offer_check_s
         while True:
-            try:
-                async with asyncio.timeout(self.settings.offer_check_s):
+            try:  # a fixed deadline: a steady stream of events must not starve the EWT check
+                async with asyncio.timeout(max(0.0, next_check - loop.time())):
                     kind, item = await self._inbox.get()
             except TimeoutError:
                 kind, item = "tick", None
-            try:
-                await self._handle(kind, item)
-            except Exception:  # one bad event must not stop the offers
-                log.exception("callback offer: %s failed", kind)
+            if kind != "tick" and loop.time() >= next_check:
+                await self._safely("tick", None)
+            if kind == "tick" or loop.time() >= next_check:
+                next_check = loop.time() + self.settings.offer_check_s
+            await self._safely(kind, item)
+
+    async def _safely(self, kind: str, item: Any) -> None:
+        try:
+            await self._handle(kind, item)
+        except Exception:  # one bad event must not stop the offers
+            log.exception("callback offer: %s failed", kind)
 
     async def _handle(self, kind: str, item: Any) -> None:
         if kind == "tick":
@@ -143,8 +153,10 @@ class CallbackOffers(BackgroundTask):
                 self.sessions.pop(uid, None)
                 self.outcomes.setdefault(s.linkedid, "left the queue during the offer")
 
+        serving: dict[frozenset[str], int] = {}  # agents serving each skill set, counted once per pass
+
         def ewt(linkedid: str) -> float | None:
-            pos = self.position(linkedid)
+            pos = self.position(linkedid, serving)
             return None if pos is None else pos.ewt_s
 
         due = offers_due(waiting, ewt, offer_ewt_s=self.settings.offer_ewt_s, offered=self.offered,

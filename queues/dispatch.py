@@ -259,9 +259,11 @@ class Dispatcher:
         """Every queued call: linkedid -> agent ringing for it (None while waiting)."""
         return self.state.tracked_calls()
 
-    def position(self, linkedid: str) -> rt.QueuePosition | None:
-        """Position in line and EWT of a caller (None if not queued)."""
-        return rt.position_and_ewt(self.state, linkedid, self.clock())
+    def position(self, linkedid: str, serving_cache: dict[frozenset[str], int] | None = None
+                 ) -> rt.QueuePosition | None:
+        """Position in line and EWT of a caller (None if not queued); ``serving_cache``: see
+        :func:`queues.routing.position_and_ewt` (one dict per pass over many callers)."""
+        return rt.position_and_ewt(self.state, linkedid, self.clock(), serving_cache)
 
     def report(self, now: float | None = None) -> dict[str, object]:
         """Today's statistics and the live view (:meth:`queues.metrics.MetricsState.report`) for the wallboard."""

@@ -1059,7 +1059,8 @@ def next_deadline_at(state: RoutingState) -> float | None:
 # --- position and EWT ---------------------------------------------------------------------------------
 
 
-def position_and_ewt(state: RoutingState, linkedid: str, now: float) -> QueuePosition | None:
+def position_and_ewt(state: RoutingState, linkedid: str, now: float,
+                     serving_cache: dict[frozenset[str], int] | None = None) -> QueuePosition | None:
     """Position in line and estimated wait of one caller.
 
     ``position`` = 1 + waiting calls of the same queue ranked ahead (0 while an agent rings);
@@ -1067,9 +1068,12 @@ def position_and_ewt(state: RoutingState, linkedid: str, now: float) -> QueuePos
     and ``N`` = agents holding every required skill (any level) and READY, RESERVED, ON_CALL or
     WRAP_UP. ``now`` is accepted for symmetry (EWT does not age within a second).
 
+    Args:
+        serving_cache: required skills -> ``N``, shared by the callers of one pass over many calls
+            (e.g. the callback offer's EWT check), so ``N`` is counted once per skill set, not per call.
     Returns:
         None if the call is not tracked; ``ewt_s`` None when ``N == 0``.
-    Cost: O(classes of the queue x log calls) + O(agents).
+    Cost: O(classes of the queue x log calls) + O(agents) (O(1) for a skill set already in the cache).
     """
     del now
     entry = state._entries.get(linkedid)
@@ -1083,12 +1087,16 @@ def position_and_ewt(state: RoutingState, linkedid: str, now: float) -> QueuePos
         if cls.queue == call.queue:
             position += bisect_left(cls.by_rank, entry.rank)
     skills = entry.cls.skills
-    serving = (S.READY, S.RESERVED, S.ON_CALL, S.WRAP_UP)
-    n = sum(
-        1
-        for aid, st in state.agent_states.items()
-        if st.status in serving and all(s in state.agents[aid].skills for s in skills)
-    )
+    n = serving_cache.get(skills) if serving_cache is not None else None
+    if n is None:
+        serving = (S.READY, S.RESERVED, S.ON_CALL, S.WRAP_UP)
+        n = sum(
+            1
+            for aid, st in state.agent_states.items()
+            if st.status in serving and all(s in state.agents[aid].skills for s in skills)
+        )
+        if serving_cache is not None:
+            serving_cache[skills] = n
     if n == 0:
         return QueuePosition(position, None)
     return QueuePosition(position, position * state.recent_aht_s(call.queue) / n)

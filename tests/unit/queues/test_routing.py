@@ -276,6 +276,17 @@ def test_position_and_ewt_follow_the_documented_formula() -> None:
     assert pos.ewt_s == pytest.approx(2 * 180.0 / 2)
 
 
+def test_given_a_shared_serving_cache_when_many_positions_asked_then_same_answers_and_agents_counted_once() -> None:
+    state = centre([Agent("a1", {"labour": 5}), Agent("a2", {"labour": 2}), Agent("a3", {"commerce": 3})])
+    ready_all(state, ["a1", "a2", "a3"])
+    feed(state, CallQueued("L1", "U1", "labour", 10.0), CallAnswered("L1", "a1", 12.0))
+    feed(state, CallQueued("L2", "U2", "labour", 13.0), CallQueued("L3", "U3", "labour", 14.0))
+    cache: dict[frozenset[str], int] = {}
+    for lid in ("L2", "L3"):
+        assert position_and_ewt(state, lid, 15.0, cache) == position_and_ewt(state, lid, 15.0)
+    assert cache == {frozenset({"labour"}): 2}  # a1 on call + a2 ready; a3 lacks the skill
+
+
 def test_given_illegal_event_then_error_is_typed_and_state_unchanged() -> None:
     state = centre([Agent("a1", {"labour": 5})])
     ready_all(state, ["a1"])
