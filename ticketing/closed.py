@@ -115,8 +115,10 @@ class ClosedWatcher(BackgroundTask):
         """
         client = self.client()
         since = dt.datetime.fromtimestamp(self.since_at - 1, dt.UTC)
-        ids = await client.search_ticket_ids(f"Status = 'resolved' AND Resolved > '{rt_datetime(since)}'")
+        ids = await client.search_ticket_ids(f"Status = 'resolved' AND Resolved > '{rt_datetime(since)}'",
+                                             orderby="Resolved")
         out: list[WorkOrderClosed] = []
+        newest = self.since_at
         for ticket_id in ids:
             if ticket_id in self.seen:
                 continue
@@ -128,9 +130,10 @@ class ClosedWatcher(BackgroundTask):
             if event is None:
                 continue
             if event.closed_at is not None:
-                self.since_at = max(self.since_at, event.closed_at)
+                newest = max(newest, event.closed_at)
             out.append(event)
             await self._announce(event)
+        self.since_at = newest  # only after a whole sweep: a ticket that failed midway is searched again
         return out
 
     async def _announce(self, event: WorkOrderClosed) -> None:

@@ -280,16 +280,23 @@ class RtClient:
         found = await self._request("GET", "tickets", params=params)
         return sorted(int(item["id"]) for item in (found or {}).get("items") or [])
 
-    async def search_ticket_ids(self, query: str) -> list[int]:
-        """Ids of tickets matching a TicketSQL ``query`` (e.g. ``Status = 'resolved'``), ascending, up to 100.
+    async def search_ticket_ids(self, query: str, *, orderby: str = "id", max_pages: int = 50) -> list[int]:
+        """Ids of tickets matching a TicketSQL ``query`` (e.g. ``Status = 'resolved'``), in ``orderby``
+        order, ascending, every page (100 a page) up to ``max_pages``.
 
         Raises:
             TicketingRejected: 400 for bad TicketSQL.
             TicketingUnavailable: see the class docstring.
         """
-        params = {"query": query, "fields": "id", "per_page": "100", "orderby": "id"}
-        found = await self._request("GET", "tickets", params=params)
-        return sorted(int(item["id"]) for item in (found or {}).get("items") or [])
+        ids: list[int] = []
+        for page in range(1, max_pages + 1):
+            params = {"query": query, "fields": "id", "per_page": "100", "orderby": orderby, "order": "ASC",
+                      "page": str(page)}
+            found = await self._request("GET", "tickets", params=params) or {}
+            ids += [int(item["id"]) for item in found.get("items") or []]
+            if not found.get("next_page") and page >= int(found.get("pages") or 1):
+                break
+        return ids
 
     async def queue_name(self, queue_id: int | str) -> str:
         """The ``Name`` of a queue (a ticket document's ``Queue`` holds only its id)."""
