@@ -14,16 +14,16 @@ help:
 	@echo "make lab         start the lab only;  make lab-down / make lab-status"
 	@echo "make bench       run the benchmarks (prints one JSON line each; about 15 minutes)"
 	@echo "make load        the 300-seat load test (uses seats 1001-1300: nothing else on the lab)"
-	@echo "make lock        refresh requirements.lock (exact versions + hashes) from pyproject.toml"
+	@echo "make lock        refresh requirements.txt (exact versions + hashes) from pyproject.toml"
 
-# Exact versions with hashes (requirements.lock, made by `make lock` from pyproject.toml), then
+# Exact versions with hashes (requirements.txt, made by `make lock` from pyproject.toml), then
 # hotline itself without dependencies: a fresh machine gets the versions the tests passed with.
-$(STAMP): requirements.lock pyproject.toml
+$(STAMP): requirements.txt pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { apt-get update -q && apt-get install -y -q python3 python3-venv; }
 	@$(PYTHON) -c 'import venv, ensurepip' 2>/dev/null || { apt-get update -q && apt-get install -y -q python3-venv; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q --require-hashes -r requirements.lock
+	$(BIN)/pip install -q --require-hashes -r requirements.txt
 	$(BIN)/pip install -q --no-deps -e .
 	touch $(STAMP)
 
@@ -34,7 +34,7 @@ lock:
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q uv
 	$(BIN)/uv pip compile pyproject.toml --extra test --extra speech --universal --python-version 3.11 \
-		--generate-hashes --upgrade -o requirements.lock
+		--generate-hashes --upgrade -o requirements.txt
 
 lab: venv
 	$(BIN)/hotline lab up
