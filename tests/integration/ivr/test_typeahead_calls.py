@@ -56,9 +56,10 @@ async def test_given_caller_presses_all_keys_in_first_two_seconds_when_welcome_d
     assert rec.path == ("language", "opening_hours", "welcome", "hot_topics", "main", *tail), rec
     request = next(r for r in ivr_lab.handed if r.uniqueid == uid)
     assert (request.queue, request.language, request.ivr_path) == (queue, language, rec.path)
-    # Asterisk saw every key once; the first went to the language GET DATA, the others to the buffer
+    # Asterisk saw every key once; the first normally goes to the language GET DATA (on a slow start,
+    # before it runs, to the buffer too), the others to the buffer
     assert received_keys(ivr_lab, uid) == list(keys)
-    assert rec.keys_buffered == len(keys) - 1 and rec.keys_dropped == 0
+    assert len(keys) - 1 <= rec.keys_buffered <= len(keys) and rec.keys_dropped == 0
     # the menus took the buffered keys without playing their prompts
     played = agi_commands(ivr_lab, uid)
     assert not [c for c in played if "main_menu" in c or "consultation_menu" in c], played
