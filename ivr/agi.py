@@ -25,6 +25,18 @@ Flow per call (Asterisk 22, dialplan ``AGI(agi:async)`` on 12345, ``asterisk_con
    Choice: Redirect rather than MOH inside AGI, so a hotline restart does not strand a waiting
    caller (the dialplan holds them) and the dispatcher can ``Bridge`` from a plain channel.
 6. ``Hangup`` commands go out as ``EXEC Hangup <cause>``.
+7. Type-ahead (:mod:`ivr.typeahead`): every ``DTMFEnd`` with ``Direction: Received`` of the leg
+   (:class:`telephony.events.DtmfReceived`) goes into the session's :class:`KeyBuffer` in the pump
+   handler. A command that takes keys (``GET DATA``; ``STREAM FILE`` with escape digits) is not sent
+   while the buffer holds a key it would take: the keys are its result at once (``PlaybackFinished``
+   / ``DigitsReceived``; a ``GET DATA`` still short of ``max_digits`` without ``#`` waits for more
+   ``DTMFEnd`` keys, up to the inter-digit timeout, with no AGI command running). When a reply shows
+   Asterisk took keys (:func:`ivr.agiwire.keys_taken`), the buffer drops their ``DTMFEnd`` events
+   (sequence-matched after the command's mark, whichever arrived first), so no key counts twice. So
+   keys pressed during a non-interruptible prompt or between two commands (which Asterisk drops) are
+   kept for the next input node, and a caller who typed everything early goes straight through.
+8. A ``510``/``520`` (or unparseable) reply is logged (WARNING, linkedid and command) and counted in
+   :attr:`IvrComponent.agi_errors` by code.
 
 A prompt that does not exist makes Asterisk 22 end the whole AGI (``STREAM FILE`` answers
 ``200 result=-1 endpos=0`` and the call hangs up), so announcements whose prompt file is missing
@@ -37,12 +49,21 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ivr.agiwire import format_command, parse_reply, to_result
+from ivr.agiwire import (
+    AgiReply,
+    GetVariable,
+    VariableValue,
+    format_command,
+    keys_taken,
+    parse_reply,
+    takes_keys,
+    to_result,
+)
 from ivr.announcement_store import AnnouncementStore
 from ivr.announcements import Announcement
 from ivr.interpreter import (
@@ -50,6 +71,7 @@ from ivr.interpreter import (
     CallFacts,
     Command,
     CommandFailed,
+    DigitsReceived,
     GetDigits,
     HandOverToQueue,
     LookupResult,
@@ -58,12 +80,14 @@ from ivr.interpreter import (
     Result,
     SessionState,
     SetVariable,
+    Timeout,
     start,
     step,
 )
 from ivr.menu_watch import MenuWatcher
 from ivr.menus import Menu
 from ivr.settings import IvrConfig
+from ivr.typeahead import KeyBuffer
 from ivr.workorders import WorkOrderLookup
 from queues.handover import HandOver, QueueRequest
 from telephony import events as ev
@@ -93,6 +117,8 @@ class SessionRecord:
         started_at / ended_at: epoch seconds.
         request: the hand-over, when queued.
         warnings: non-fatal issues (lookup down, missing announcement prompt, ...).
+        keys_buffered: keys typed ahead and served from the buffer (not taken by Asterisk).
+        keys_dropped: keys dropped: invalid, over ``typeahead_max_keys``, or stale.
     """
 
     uniqueid: str
@@ -109,6 +135,8 @@ class SessionRecord:
     ended_at: float
     request: QueueRequest | None = None
     warnings: tuple[str, ...] = ()
+    keys_buffered: int = 0
+    keys_dropped: int = 0
 
 
 @dataclass
@@ -124,6 +152,7 @@ class _Session:
     task: asyncio.Task[None] | None = None
     warnings: list[str] = field(default_factory=list)
     request: QueueRequest | None = None
+    keys: KeyBuffer = field(default_factory=KeyBuffer)
 
 
 class RecordingHandOver:
@@ -151,6 +180,10 @@ class IvrComponent:
         config: timeouts, hold context, prompt folder, caller filter.
         accept: extra filter on ``AsyncAGIStart`` (default: ``config.caller_prefixes``).
         clock: epoch seconds (the interpreter's ``now``).
+
+    Counters (for /metrics): ``agi_errors`` AGI replies other than 100/200/511 by code (510, 520;
+    0 for text that is no AGI reply); ``keys`` type-ahead keys of finished sessions by fate
+    (``from_buffer``, ``by_asterisk``, ``invalid``, ``overflow``, ``stale``, ``owed_expired``).
     """
 
     def __init__(self, ami: AmiClient, menus: MenuWatcher, hand_over: HandOver, *,
@@ -170,6 +203,8 @@ class IvrComponent:
         self.sessions: dict[str, _Session] = {}
         self.finished: deque[SessionRecord] = deque(maxlen=1000)
         self._finished_event = asyncio.Event()
+        self.agi_errors: Counter[int] = Counter()
+        self.keys: Counter[str] = Counter()
         ami.subscribe(self._on_ami)
 
     # ------------------------------------------------------------------ lifecycle
@@ -217,7 +252,8 @@ class IvrComponent:
                 return
             env = event.env
             s = _Session(event.uniqueid, event.linkedid, env.get("agi_channel") or event.channel,
-                         env.get("agi_callerid", ""), self.clock())
+                         env.get("agi_callerid", ""), self.clock(),
+                         keys=KeyBuffer(max_keys=self.config.typeahead_max_keys))
             self.sessions[s.uniqueid] = s
             s.task = asyncio.create_task(self._run(s), name=f"ivr-{s.uniqueid}")
             return
@@ -232,6 +268,9 @@ class IvrComponent:
             return
         if isinstance(event, ev.AsyncAgiExecuted):
             s.inbox.put_nowait(event)
+        elif isinstance(event, ev.DtmfReceived):
+            if event.direction == "Received" and s.keys.pressed(event.digit, event.at):
+                s.inbox.put_nowait(event)  # wakes a wait for more typed-ahead keys
         elif isinstance(event, _END):
             s.gone = True
             s.inbox.put_nowait(event)
@@ -274,11 +313,18 @@ class IvrComponent:
             language=state.language if state else menu.default_language, commands=s.seq,
             started_at=s.started_at, ended_at=self.clock(), request=s.request,
             warnings=(*s.warnings, *(state.warnings if state else ())),
+            keys_buffered=s.keys.from_buffer, keys_dropped=s.keys.invalid + s.keys.overflow + s.keys.stale,
         )
+        self._count_keys(s.keys)
         self.finished.append(rec)
         self._finished_event.set()
         log.info("IVR session ended: linkedid=%s outcome=%s reason=%s left at %s path=%s",
                  rec.linkedid, rec.outcome, rec.reason, rec.node, "/".join(rec.path))
+
+    def _count_keys(self, keys: KeyBuffer) -> None:
+        self.keys.update({"from_buffer": keys.from_buffer, "by_asterisk": keys.by_asterisk,
+                          "invalid": keys.invalid, "overflow": keys.overflow, "stale": keys.stale,
+                          "owed_expired": keys.owed_expired})
 
     async def _facts(self, s: _Session, menu: Menu) -> CallFacts:
         """Announcements and open work orders; a source that fails or is slow gives none (logged)."""
@@ -355,12 +401,24 @@ class IvrComponent:
             return CommandFailed(0, str(exc))
         return LookupResult(cmd.number, status is not None, status)
 
-    async def _agi(self, s: _Session, cmd: Command) -> Result:
-        """One AGI command: send, then wait for its ``AsyncAGIExec`` (bounded)."""
+    async def _agi(self, s: _Session, cmd: Command | GetVariable) -> Result | VariableValue:
+        """One AGI command: send, then wait for its ``AsyncAGIExec`` (bounded).
+
+        A key-taking command is answered from the type-ahead buffer when it holds a key the command
+        would take (nothing is sent); its reply's keys are removed from the buffer.
+        """
         if s.gone:
             return CallerHungUp()
+        takes = takes_keys(cmd)
+        if takes and len(s.keys):
+            if isinstance(cmd, GetDigits):
+                return await self._entry_from_buffer(s, cmd)
+            key = s.keys.take_one(takes)
+            if key is not None:
+                return PlaybackFinished(key)
         s.seq += 1
         command_id = f"{s.uniqueid}/{s.seq}"
+        mark = s.keys.mark()
         try:
             resp = await self.ami.action("AGI", {"Channel": s.channel, "Command": format_command(cmd),
                                                  "CommandID": command_id}, timeout=self.config.action_timeout_s)
@@ -381,12 +439,20 @@ class IvrComponent:
                     if isinstance(item, ev.AsyncAgiExecuted):
                         if item.command_id != command_id:
                             continue  # a late reply to a command we stopped waiting for
-                        result = to_result(cmd, parse_reply(item.result))
+                        reply = parse_reply(item.result)
+                        result = to_result(cmd, reply)
                         if result is None:
                             continue  # provisional 100
+                        if reply.code not in (200, 511):
+                            self._agi_error(s, cmd, reply)
+                        if takes:
+                            s.keys.taken_by_asterisk(keys_taken(cmd, reply), since=mark, takes=takes, at=item.at)
                         if isinstance(result, CallerHungUp) or (
                                 isinstance(result, CommandFailed) and result.code == 511):
                             s.gone = True
+                        elif isinstance(result, Timeout) and isinstance(cmd, GetDigits) and len(s.keys):
+                            # keys pressed in the instant before GET DATA started: Asterisk lost them
+                            return await self._entry_from_buffer(s, cmd)
                         return result
                     if isinstance(item, _END):
                         return CallerHungUp()
@@ -395,6 +461,34 @@ class IvrComponent:
         except TimeoutError:
             s.warnings.append(f"no AsyncAGIExec for {command_id} within {wait_s:.0f}s")
             return CommandFailed(0, f"no reply within {wait_s:.0f}s")
+
+    def _agi_error(self, s: _Session, cmd: Command | GetVariable, reply: AgiReply) -> None:
+        self.agi_errors[reply.code] += 1
+        first_line = reply.data.splitlines()[0] if reply.data else ""
+        s.warnings.append(f"AGI {reply.code} for {type(cmd).__name__}: {first_line}")
+        log.warning("IVR: AGI command refused (linkedid=%s): %r -> %d %s", s.linkedid, format_command(cmd),
+                    reply.code, first_line)
+
+    async def _entry_from_buffer(self, s: _Session, cmd: GetDigits) -> Result:
+        """A GET DATA answered from typed-ahead keys; short of ``max_digits`` and without ``#``, wait
+        for more ``DTMFEnd`` keys (no AGI command runs: the caller hears silence, as after a prompt)."""
+        entry = s.keys.take_entry(cmd.max_digits)
+        digits = entry.digits
+        wait_s = (cmd.inter_digit_timeout_ms or cmd.timeout_ms) / 1000
+        while not entry.complete:
+            try:
+                async with asyncio.timeout(wait_s):
+                    while not len(s.keys):
+                        item = await s.inbox.get()
+                        if isinstance(item, _END):
+                            return CallerHungUp()
+                        if isinstance(item, ev.AmiConnectionChanged):
+                            return DigitsReceived(digits)
+            except TimeoutError:
+                break  # as GET DATA's "(timeout)" after some keys
+            entry = s.keys.take_entry(cmd.max_digits - len(digits))
+            digits += entry.digits
+        return DigitsReceived(digits)
 
     async def _hand_over(self, s: _Session, cmd: HandOverToQueue) -> None:
         """Channel variables, Redirect to music on hold, then the injected hand-over."""

@@ -10,8 +10,12 @@ reply                                         meaning
 ``200 result=0``                             STREAM FILE / SAY DIGITS ended, no key
 ``200 result=49 endpos=12345``               STREAM FILE stopped by key ASCII 49 (``"1"``)
 ``200 result=123``                           GET DATA: the keys themselves (``"123"``)
-``200 result= (timeout)``                    GET DATA: no key
+``200 result= (timeout)``                    GET DATA: no key before the timeout
+``200 result=``                              GET DATA: ``#`` alone, an empty entry (invalid
+                                             input, not a timeout: the ``#`` was taken)
 ``200 result=12 (timeout)``                  GET DATA: keys, then the caller paused
+``200 result=1 (张伟)``                      GET VARIABLE: set, the value in parentheses
+``200 result=0``                             GET VARIABLE: not set
 ``200 result=-1 endpos=0``                   the channel hung up, or STREAM FILE of a missing
                                              file (Asterisk 22 then ends the AGI: the call
                                              hangs up, so the adapter never plays an unknown
@@ -21,6 +25,10 @@ reply                                         meaning
 ``511 Command Not Permitted on a dead ...``  the channel is gone
 ``520 Invalid command syntax...``            bad arguments (may span lines: ``520-...``)
 ============================================ ================================================
+
+(``ast_readstring_full`` returns 1 on a timeout, 0 on the ``#`` terminator or ``max_digits``
+reached; ``res_agi.c`` adds `` (timeout)`` only for the former.) Which keys a reply says Asterisk
+took is :func:`keys_taken`, for the type-ahead buffer (:mod:`ivr.typeahead`).
 """
 
 from __future__ import annotations
@@ -46,6 +54,22 @@ from ivr.interpreter import (
 _REPLY = re.compile(r"^(?P<code>\d{3})[ -]?(?P<rest>.*)$", re.DOTALL)
 _RESULT = re.compile(r"^result=(?P<value>\S*)\s*(?P<data>.*)$", re.DOTALL)
 _SAFE_ARG = re.compile(r"^[A-Za-z0-9_/.:\-]+$")
+
+
+@dataclass(frozen=True, slots=True)
+class GetVariable:
+    """``GET VARIABLE <name>``; result: :class:`VariableValue` (not an interpreter command: the
+    adapter's own reads of channel variables)."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class VariableValue:
+    """Answer to :class:`GetVariable`: ``value`` decoded (Chinese included), None when not set."""
+
+    name: str
+    value: str | None
 
 
 class AgiArgumentError(ValueError):
@@ -96,7 +120,7 @@ def quote_arg(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def format_command(command: Command) -> str:
+def format_command(command: Command | GetVariable) -> str:
     """The AGI command line for an interpreter command.
 
     Returns:
@@ -115,13 +139,23 @@ def format_command(command: Command) -> str:
         return f"SAY DIGITS {digits or '0'} {quote_arg(command.escape_digits)}"
     if isinstance(command, SetVariable):
         return f"SET VARIABLE {quote_arg(command.name)} {quote_arg(command.value)}"
+    if isinstance(command, GetVariable):
+        return f"GET VARIABLE {quote_arg(command.name)}"
     if isinstance(command, Hangup):
         return f"EXEC Hangup {int(command.cause)}"
     raise TypeError(f"not an AGI command: {command!r}")
 
 
-def to_result(command: Command, reply: AgiReply) -> Result | None:
+def timed_out(reply: AgiReply) -> bool:
+    """True when a GET DATA reply ended on its timeout (`` (timeout)``), not on ``#``/max digits."""
+    return reply.data.startswith("(timeout)")
+
+
+def to_result(command: Command | GetVariable, reply: AgiReply) -> Result | VariableValue | None:
     """Map a reply to the interpreter's result for ``command`` (see the module table).
+
+    GET DATA: ``result= (timeout)`` is :class:`Timeout`; ``result=`` (``#`` alone) is
+    ``DigitsReceived("")``, an empty entry the interpreter treats as invalid input.
 
     Returns:
         The result, or None for a provisional ``100`` (keep waiting for the final reply).
@@ -133,11 +167,46 @@ def to_result(command: Command, reply: AgiReply) -> Result | None:
     value = reply.value
     if value == "-1":
         return CallerHungUp()
+    if isinstance(command, GetVariable):
+        if value != "1":
+            return VariableValue(command.name, None)
+        data = reply.data
+        inner = data[1:-1] if data.startswith("(") and data.endswith(")") else data
+        return VariableValue(command.name, inner)
     if isinstance(command, GetDigits):
-        return DigitsReceived(value) if value else Timeout()
+        if value is None:
+            return CommandFailed(200, f"unexpected reply {reply.data}".strip())
+        return Timeout() if not value and timed_out(reply) else DigitsReceived(value)
     if isinstance(command, (PlayPrompt, SayDigits)):
         if value is None or not value.isdigit():
             return CommandFailed(200, f"unexpected reply {reply.value!r} {reply.data}".strip())
         code = int(value)
         return PlaybackFinished(chr(code) if 0 < code < 128 else None)
     return PlaybackFinished(None)  # SET VARIABLE (result=1), EXEC: success
+
+
+def takes_keys(command: Command | GetVariable) -> str:
+    """The keys a command stops on or collects (empty: it takes none; Asterisk drops keys then)."""
+    if isinstance(command, GetDigits):
+        return "0123456789*#ABCD"
+    if isinstance(command, (PlayPrompt, SayDigits)):
+        return command.escape_digits
+    return ""
+
+
+def keys_taken(command: Command | GetVariable, reply: AgiReply) -> str:
+    """The keys Asterisk used for ``command``, in order, as its reply shows them.
+
+    ``STREAM FILE``/``SAY DIGITS`` ``result=49``: ``"1"``. ``GET DATA`` ``result=123``: ``"123#"``
+    when fewer than ``max_digits`` came without a timeout (the ``#`` ended it and was eaten),
+    ``"123"`` otherwise; ``result=`` alone: ``"#"``. Anything else: ``""``.
+    """
+    if reply.code != 200 or reply.value is None or reply.value == "-1" or not takes_keys(command):
+        return ""
+    if isinstance(command, GetDigits):
+        digits = reply.value
+        ended_by_terminator = not timed_out(reply) and len(digits) < command.max_digits
+        return digits + ("#" if ended_by_terminator else "")
+    if reply.value.isdigit() and 0 < int(reply.value) < 128:
+        return chr(int(reply.value))
+    return ""

@@ -23,7 +23,11 @@ Adapter contract for a ``commands`` tuple:
   SAY DIGITS ``200 result=0``         ``PlaybackFinished(None)``
   GET DATA ``200 result=123``         ``DigitsReceived("123")`` (also with ``(timeout)`` after
                                       some digits: the caller typed and then paused)
-  GET DATA ``200 result= (timeout)``  ``Timeout()`` (also ``result=`` with no digits)
+  GET DATA ``200 result= (timeout)``  ``Timeout()``: no key
+  GET DATA ``200 result=``            ``DigitsReceived("")``: ``#`` alone, an empty entry, which
+                                      is invalid input (the invalid prompt), not a timeout
+  keys typed ahead (buffered)         ``PlaybackFinished(key)`` / ``DigitsReceived(keys)``, as
+                                      if Asterisk had taken them (:mod:`ivr.typeahead`)
   ``200 result=-1``, ``AsyncAGIEnd``  ``CallerHungUp()``
   ``511`` (dead channel)              ``CommandFailed(511, ...)`` or ``CallerHungUp()``
   ``510``, ``520``, adapter timeout   ``CommandFailed(code, text)`` (use 0 for a timeout)
@@ -536,15 +540,15 @@ def _on_keys(menu: Menu, state: SessionState, node: Any, keys: str, now: float) 
     keys = keys.strip()
     if node.kind == "menu":
         option = _offered(node, state.facts).get(keys) if len(keys) == 1 else None
-        if option is None:
-            return _retry(menu, state, node, "invalid" if keys else "timeout", now)
+        if option is None:  # a wrong key, or "#" alone (an empty entry)
+            return _retry(menu, state, node, "invalid", now)
         if option.when == "open_work_order":
             state = replace(state, follow_up=True)
         return _enter(menu, state, option.next, now, ())
     # language
     language = node.options.get(keys) if len(keys) == 1 else None
     if language is None:
-        return _retry(menu, state, node, "invalid" if keys else "timeout", now)
+        return _retry(menu, state, node, "invalid", now)
     state, commands = _enter(menu, replace(state, language=language), node.next, now, ())
     return state, (SetVariable("HOTLINE_LANGUAGE", language), *commands)
 
@@ -555,8 +559,8 @@ def _on_collect(menu: Menu, state: SessionState, node: Any, keys: str, now: floa
         digits = digits.rsplit("*", 1)[1]
         if not digits:  # "*" = start over: replay the prompt, no retry used
             return _prompt(menu, replace(state, pending=()), node, ())
-    if not digits:
-        return _retry(menu, state, node, "timeout", now)
+    if not digits:  # "#" alone: an empty entry
+        return _retry(menu, state, node, "invalid", now)
     if not (digits.isascii() and digits.isdigit()) or not node.min_digits <= len(digits) <= node.max_digits:
         return _retry(menu, state, node, "invalid", now)
     variables = (*((k, v) for k, v in state.variables if k != node.store_as), (node.store_as, digits))

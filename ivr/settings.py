@@ -29,6 +29,8 @@ class IvrConfig(BaseModel):
             input timeout (prompts may be long).
         lookup_timeout_s: bound of a work-order or announcement lookup.
         handover_timeout_s: bound of the injected hand-over callable.
+        typeahead_max_keys: at most this many keys typed ahead wait per call (later ones are dropped
+            and counted; :mod:`ivr.typeahead`).
         hold_context: dialplan context a handed-over caller is redirected to (``s,1``: music on hold).
         announcements_key: Redis hash key (after ``redis.key_prefix``).
         work_orders: ``memory`` (stand-in, empty) or ``rt`` (Request Tracker, credentials in ``rt_env``).
@@ -47,6 +49,7 @@ class IvrConfig(BaseModel):
     command_timeout_s: float = Field(300.0, gt=0)
     lookup_timeout_s: float = Field(3.0, gt=0)
     handover_timeout_s: float = Field(5.0, gt=0)
+    typeahead_max_keys: int = Field(32, ge=1, le=1000)
     hold_context: str = "hotline-hold"
     announcements_key: str = "ivr:announcements"
     work_orders: Literal["memory", "rt"] = "memory"

@@ -47,7 +47,8 @@ async def test_given_caller_presses_keys_when_walking_sample_menu_then_handed_ov
     caller = caller_number()
     if follow_up:
         ivr_lab.work_orders.add("20251009001", caller, "in_progress")
-    # after the welcome (no barge-in: a key during it is lost), well inside the ~9 s main-menu prompt
+    # a patient caller: after the welcome, inside the main-menu prompt (barge-in; keys typed during
+    # the welcome would be buffered instead: test_typeahead_calls.py)
     main_at = prompt_ms(ivr_lab.sounds, welcome) + 4000
     gaps = [main_at, 3000][: len(keys) - 1]
     stay_ms = FIRST_KEY_MS + sum(gaps) + 8000

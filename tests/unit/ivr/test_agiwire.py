@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from ivr.agiwire import AgiArgumentError, AgiReply, format_command, parse_reply, quote_arg, to_result
+from ivr.agiwire import (
+    AgiArgumentError,
+    AgiReply,
+    GetVariable,
+    VariableValue,
+    format_command,
+    keys_taken,
+    parse_reply,
+    quote_arg,
+    to_result,
+)
 from ivr.interpreter import (
     CallerHungUp,
     CommandFailed,
@@ -56,7 +66,7 @@ def test_given_agi_reply_text_when_parsed_then_code_value_and_data(text: str, re
         (GET, "200 result=20251009", DigitsReceived("20251009")),
         (GET, "200 result=12 (timeout)", DigitsReceived("12")),
         (GET, "200 result= (timeout)", Timeout()),
-        (GET, "200 result=", Timeout()),
+        (GET, "200 result=", DigitsReceived("")),  # "#" alone: an empty entry, not a timeout
         (GET, "200 result=*9#x", DigitsReceived("*9#x")),  # garbage keys: the interpreter re-prompts
         (GET, "200 result=-1", CallerHungUp()),
         (SET, "200 result=1", PlaybackFinished(None)),
@@ -86,6 +96,7 @@ def test_given_provisional_100_when_mapped_then_none_keep_waiting() -> None:
         (SET, "SET VARIABLE HOTLINE_LANGUAGE yue"),
         (SetVariable("NOTE", 'say "hi" \\ 你好'), 'SET VARIABLE NOTE "say \\"hi\\" \\\\ 你好"'),
         (Hangup(16), "EXEC Hangup 16"),
+        (GetVariable("CALLERID(name)"), 'GET VARIABLE "CALLERID(name)"'),
     ],
 )
 def test_given_command_when_formatted_then_agi_line(command, line: str) -> None:
@@ -95,3 +106,37 @@ def test_given_command_when_formatted_then_agi_line(command, line: str) -> None:
 def test_given_value_with_newline_when_quoted_then_refused() -> None:
     with pytest.raises(AgiArgumentError):
         quote_arg("a\r\nHANGUP")
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("200 result=1 (张伟)", "张伟"),
+        ("200 result=1 (Wang (Ltd))", "Wang (Ltd)"),
+        ("200 result=1 ()", ""),
+        ("200 result=0", None),
+    ],
+)
+def test_given_get_variable_reply_when_mapped_then_value_decoded(text: str, value: str | None) -> None:
+    assert to_result(GetVariable("CALLERID(name)"), parse_reply(text)) == VariableValue("CALLERID(name)", value)
+
+
+@pytest.mark.parametrize(
+    ("command", "text", "keys"),
+    [
+        (PLAY, "200 result=49 endpos=1200", "1"),
+        (PLAY, "200 result=0 endpos=8000", ""),
+        (PLAY, "200 result=-1 endpos=0", ""),
+        (PlayPrompt("hotline/zh/welcome"), "200 result=49", ""),  # takes no key: cannot have taken one
+        (GET, "200 result=20251009", "20251009#"),  # fewer than max, no timeout: ended by "#"
+        (GET, "200 result=", "#"),
+        (GET, "200 result=12 (timeout)", "12"),
+        (GET, "200 result= (timeout)", ""),
+        (GetDigits("hotline/zh/main_menu", 6000, 1), "200 result=3", "3"),  # max reached: no "#"
+        (GET, "510 Invalid or unknown command", ""),
+        (SET, "200 result=1", ""),
+    ],
+)
+def test_given_reply_when_asked_which_keys_asterisk_took_then_in_order_with_terminator(command, text: str,
+                                                                                      keys: str) -> None:
+    assert keys_taken(command, parse_reply(text)) == keys

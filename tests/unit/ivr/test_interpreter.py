@@ -183,8 +183,7 @@ def test_given_garbage_key_at_main_menu_when_pressed_then_invalid_prompt_and_sam
     menu: Menu, garbage: str
 ) -> None:
     state, batches = walk(menu, [keys("1"), P, keys(garbage)])
-    expected_prompt = "hotline/zh/no_input" if not garbage.strip() else "hotline/zh/invalid"
-    assert batches[-1] == (PlayPrompt(expected_prompt, DTMF_DIGITS),)
+    assert batches[-1] == (PlayPrompt("hotline/zh/invalid", DTMF_DIGITS),)
     state, commands = step(menu, state, P, OPEN)
     assert commands == (GetDigits("hotline/zh/main_menu", 6000, 1),)
     assert state.attempts == 1
@@ -355,6 +354,23 @@ def test_given_collect_when_entry_too_short_long_or_not_digits_then_invalid_numb
     assert batches[-2] == (PlayPrompt("hotline/zh/wo_invalid_number"),)
     assert batches[-1] == (GetDigits("hotline/zh/wo_enter_number", 10000, 20, 5000),)
     assert state.attempts == 1
+
+
+@pytest.mark.parametrize("entered", ["", "#"])
+def test_given_collect_when_hash_alone_then_empty_entry_is_invalid_not_a_timeout(menu: Menu, entered: str) -> None:
+    # GET DATA answers "200 result=" to "#" alone (DigitsReceived("")), "200 result= (timeout)" to silence
+    state, batches = walk(menu, [*WO_START, keys(entered), P])
+    assert batches[-2] == (PlayPrompt("hotline/zh/wo_invalid_number"),)
+    assert state.attempts == 1
+
+
+def test_given_main_menu_when_empty_entry_then_invalid_prompt_and_when_silence_then_no_input_prompt(
+    menu: Menu,
+) -> None:
+    _, batches = walk(menu, [keys("1"), P, keys("")])
+    assert batches[-1] == (PlayPrompt("hotline/zh/invalid", DTMF_DIGITS),)
+    _, batches = walk(menu, [keys("1"), P, T])
+    assert batches[-1] == (PlayPrompt("hotline/zh/no_input", DTMF_DIGITS),)
 
 
 def test_given_collect_when_no_number_after_retries_then_on_failure_node(menu: Menu) -> None:

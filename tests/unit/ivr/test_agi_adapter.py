@@ -1,0 +1,152 @@
+"""The AsyncAGI adapter against a scripted in-memory AMI: type-ahead and AGI errors (no sockets)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+import pytest
+
+from ivr.agi import IvrComponent
+from ivr.menus import Menu
+from ivr.settings import IvrConfig
+from ivr.workorders import InMemoryWorkOrders
+from queues.handover import QueueRequest
+from telephony import events as ev
+
+from .conftest import OPEN
+
+UID, LINKED, CHAN = "1700000000.1", "1700000000.1", "PJSIP/trunk-00000001"
+
+@dataclass(frozen=True)
+class Later:
+    """Events emitted ``delay_s`` after the command's reply."""
+
+    delay_s: float
+    events: tuple[ev.DomainEvent, ...]
+
+
+Reply = str | ev.DomainEvent | Later  # an AGI reply text, an event to emit in order, or later ones
+
+
+class ScriptedAmi:
+    """Answers each AGI action by the first script entry whose key starts the command line."""
+
+    def __init__(self, script: dict[str, list[Reply]]) -> None:
+        self.script = script
+        self.handlers: list[Callable[..., None]] = []
+        self.commands: list[str] = []
+        self.actions: list[tuple[str, dict[str, str]]] = []
+
+    def subscribe(self, handler: Callable[..., None]) -> None:
+        self.handlers.append(handler)
+
+    def emit(self, event: ev.DomainEvent) -> None:
+        for h in self.handlers:
+            h(None, event)
+
+    async def action(self, name: str, fields: dict[str, str], *, timeout: float, check: bool = False) -> object:
+        self.actions.append((name, dict(fields)))
+        if name == "AGI":
+            line = fields["Command"]
+            self.commands.append(line)
+            entry = next((v for k, v in self.script.items() if line.startswith(k)), ["200 result=0"])
+            loop = asyncio.get_running_loop()
+            for item in entry:
+                if isinstance(item, Later):
+                    for event in item.events:
+                        loop.call_later(item.delay_s, self.emit, event)
+                    continue
+                event = item if not isinstance(item, str) else ev.AsyncAgiExecuted(
+                    1.0, UID, LINKED, CHAN, command_id=fields["CommandID"], result=item)
+                loop.call_soon(self.emit, event)
+        return SimpleNamespace(ok=True, message="")
+
+
+def key(digit: str, at: float = 1.0) -> ev.DtmfReceived:
+    return ev.DtmfReceived(at, UID, LINKED, CHAN, digit=digit, direction="Received", duration_ms=120)
+
+
+async def run_call(menu: Menu, script: dict[str, list[Reply]]) -> tuple[IvrComponent, ScriptedAmi, list[QueueRequest]]:
+    ami = ScriptedAmi(script)
+    handed: list[QueueRequest] = []
+
+    async def hand_over(request: QueueRequest) -> None:
+        handed.append(request)
+
+    menus = SimpleNamespace(current=menu)
+    ivr = IvrComponent(ami, menus, hand_over, work_orders=InMemoryWorkOrders(), announcements=None,  # type: ignore[arg-type]
+                       config=IvrConfig(prompt_dir=None), clock=lambda: OPEN)
+    ami.emit(ev.AsyncAgiStarted(1.0, UID, LINKED, CHAN, env={"agi_channel": CHAN, "agi_callerid": "13800000000"}))
+    await ivr.wait_finished(UID, timeout=5)
+    return ivr, ami, handed
+
+
+async def test_given_reply_before_its_dtmfend_and_keys_during_welcome_then_each_key_used_once(menu: Menu) -> None:
+    script: dict[str, list[Reply]] = {
+        "GET DATA hotline/zh/choose_language": ["200 result=2"],  # the reply first ...
+        # ... the DTMFEnd of that "2" only now, then "1" and "3" pressed during the welcome
+        "SET VARIABLE HOTLINE_LANGUAGE": [key("2"), key("1"), key("3"), "200 result=1"],
+        "STREAM FILE hotline/yue/welcome": ["200 result=0 endpos=65000"],
+    }
+    ivr, ami, handed = await run_call(menu, script)
+
+    rec = ivr.finished[-1]
+    assert rec.path[-2:] == ("consultation", "consult_housing_fund"), rec
+    assert handed[0].queue == "housing_fund" and handed[0].language == "yue"
+    assert [c.split(" ")[2] for c in ami.commands if c.startswith(("GET DATA", "STREAM FILE"))] == [
+        "hotline/zh/choose_language", "hotline/yue/welcome", "hotline/yue/transfer"]
+    assert rec.keys_buffered == 2 and rec.keys_dropped == 0
+    assert ivr.keys["by_asterisk"] == 1 and ivr.keys["from_buffer"] == 2
+
+
+async def test_given_collect_when_part_of_number_typed_ahead_then_rest_awaited_as_dtmfend_without_agi(
+    menu: Menu,
+) -> None:
+    script: dict[str, list[Reply]] = {
+        "GET DATA hotline/zh/choose_language": [key("1"), "200 result=1"],
+        # "5" (work-order status) and half the number typed during the welcome, the rest just after
+        "STREAM FILE hotline/zh/welcome": [*(key(k) for k in "5202510"), "200 result=0 endpos=65000",
+                                           Later(0.05, tuple(key(k) for k in "09001#"))],
+        # not found; "0" (operator) typed during that message
+        "STREAM FILE hotline/zh/wo_not_found": [key("0"), "200 result=0"],
+    }
+    ivr, ami, handed = await run_call(menu, script)
+
+    rec = ivr.finished[-1]
+    assert rec.path[-4:] == ("wo_number", "wo_lookup", "after_status", "operator"), rec
+    assert handed[0].variables == {"work_order_number": "20251009001"}
+    assert not [c for c in ami.commands if "wo_enter_number" in c or "main_menu" in c or "after_status" in c]
+    assert rec.keys_buffered == len("5202510" + "09001#" + "0")
+
+
+async def test_given_510_reply_then_warning_with_linkedid_and_counted(menu: Menu,
+                                                                      caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="hotline.ivr")
+    script: dict[str, list[Reply]] = {
+        "GET DATA hotline/zh/choose_language": [key("1"), "200 result=1"],
+        "SET VARIABLE": ["510 Invalid or unknown command"],
+        "GET DATA hotline/zh/main_menu": [key("0"), "200 result=0"],
+    }
+    ivr, _, handed = await run_call(menu, script)
+
+    assert ivr.agi_errors == {510: 1}
+    assert handed[0].queue == "general"
+    assert any(LINKED in r.getMessage() and "SET VARIABLE" in r.getMessage() for r in caplog.records)
+
+
+async def test_given_hash_alone_at_main_menu_then_invalid_prompt_not_no_input(menu: Menu) -> None:
+    script: dict[str, list[Reply]] = {
+        "GET DATA hotline/zh/choose_language": [key("1"), "200 result=1"],
+        "GET DATA hotline/zh/main_menu": [key("#"), "200 result="],
+        "STREAM FILE hotline/zh/invalid": [key("0"), "200 result=48 endpos=100"],
+    }
+    ivr, ami, handed = await run_call(menu, script)
+
+    assert any(c.startswith("STREAM FILE hotline/zh/invalid") for c in ami.commands)
+    assert not any("no_input" in c for c in ami.commands)
+    assert handed[0].queue == "general"
+    assert ivr.finished[-1].keys_buffered == 0
