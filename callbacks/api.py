@@ -28,6 +28,7 @@ from callbacks.model import Job, JobKind, Message, job_to_dict
 from callbacks.numbers import normalise_number
 from callbacks.settings import CallbacksSettings
 from callbacks.store import CallbackStore
+from ivr.calendar import DEFAULT_CALENDAR, WorkingCalendar
 from web.errors import Conflict, InvalidRequest, NotFound, Unavailable
 
 
@@ -54,10 +55,11 @@ class CallbacksApi:
         clock: epoch-seconds clock.
     """
 
-    def __init__(self, store: CallbackStore, settings: CallbacksSettings, clock: Callable[[], float] = time.time):
+    def __init__(self, store: CallbackStore, settings: CallbacksSettings, clock: Callable[[], float] = time.time,
+                 calendar: WorkingCalendar = DEFAULT_CALENDAR):
         self.store = store
         self.settings = settings
-        self.policy = settings.policy()
+        self.policy = settings.policy(calendar)
         self.clock = clock
 
     # ---------------------------------------------------------------- RemindersProvider

@@ -31,6 +31,7 @@ from callbacks.numbers import normalise_number
 from callbacks.offering import CallbackOffers
 from callbacks.settings import CallbacksSettings
 from callbacks.store import CallbackStore, open_store
+from ivr.calendar import DEFAULT_CALENDAR, WorkingCalendar
 from queues.events import CallbackRequested
 from queues.exceptions import CallNotQueued
 from queues.handover import QueueRequest
@@ -49,7 +50,7 @@ class CallbacksComponent:
         self.offers = offers  # the callback offer to waiting callers (set by build_callbacks)
         self.store = store
         self.settings = settings
-        self.api = CallbacksApi(store, settings, clock)
+        self.api = CallbacksApi(store, settings, clock, calendar=dialler.policy.calendar)  # one calendar
         self.callback_requested = callback_requested
         self.clock = clock
 
@@ -129,9 +130,10 @@ def routing_connect(enqueue: Callable[[QueueRequest], Awaitable[None]], boost: i
 
 
 def build_callbacks(settings: Any, ami: AmiClient, routing: Any = None,
-                    components: Iterable[Any] = ()) -> CallbacksComponent:
+                    components: Iterable[Any] = (), calendar: WorkingCalendar = DEFAULT_CALENDAR) -> CallbacksComponent:
     """Build the component from the service settings; ``routing`` is ``queues.component.Routing`` or None,
-    ``components`` the ones built so far (the ticketing component is looked up there)."""
+    ``components`` the ones built so far (the ticketing component is looked up there), ``calendar`` the
+    service's working calendar (:func:`ivr.calendar.build_calendar`)."""
     cfg: CallbacksSettings = settings.callbacks
     store = open_store(settings.redis.url, cfg.key_prefix)
     ticketing = next((c for c in components if hasattr(c, "outbox") and hasattr(c, "monitor")), None)
@@ -143,7 +145,7 @@ def build_callbacks(settings: Any, ami: AmiClient, routing: Any = None,
         waiting = dispatcher.waiting
         connect = routing_connect(routing.enqueue, cfg.callback_priority_boost, called_back)
         requested = dispatcher.callback_requested
-    dialler = Dialler(ami, store, cfg, publish=publish, waiting_calls=waiting, connect=connect)
+    dialler = Dialler(ami, store, cfg, publish=publish, waiting_calls=waiting, connect=connect, calendar=calendar)
     if routing is not None:
         routing.dispatcher.call_answered_hook = dialler.on_agent_answered  # agent first: then dial the citizen
     if ticketing is not None and getattr(ticketing, "monitor", None) is not None:

@@ -62,6 +62,7 @@ from callbacks.numbers import normalise_number
 from callbacks.policy import SchedulePolicy
 from callbacks.settings import CallbacksSettings
 from callbacks.store import CallbackStore
+from ivr.calendar import DEFAULT_CALENDAR, WorkingCalendar
 from queues.model import WaitingCall
 from telephony import events as ev
 from telephony.ami import AmiClient, AmiError
@@ -100,16 +101,17 @@ class Dialler:
         publish: where work-order updates go (the ticketing outbox's enqueue); None: not reported.
         waiting_calls: the routing component's waiting calls (keep-my-place order); None: no routing.
         connect: hands an answered callback citizen to an agent; None: callbacks are not executed.
+        calendar: the service's working calendar (holidays and make-up days of the calling windows).
     """
 
     def __init__(self, ami: AmiClient, store: CallbackStore, settings: CallbacksSettings, *,
                  clock: Callable[[], float] = time.time, publish: Publish | None = None,
                  waiting_calls: Callable[[], Sequence[WaitingCall]] | None = None,
-                 connect: Connect | None = None) -> None:
+                 connect: Connect | None = None, calendar: WorkingCalendar = DEFAULT_CALENDAR) -> None:
         self.ami = ami
         self.store = store
         self.settings = settings
-        self.policy: SchedulePolicy = settings.policy()
+        self.policy: SchedulePolicy = settings.policy(calendar)  # holidays: the service's one calendar
         self.clock = clock
         self.publish = publish
         self.waiting_calls = waiting_calls

@@ -17,8 +17,10 @@ Calling windows are local times in ``policy.tz`` (Asia/Shanghai); a window whose
 its start crosses midnight (``21:30-01:00``) and **belongs to the local date it starts on**: the
 holiday rule is checked on that date (so 00:30 on a holiday morning is allowed when the window
 opened the evening before on a working day, and 00:30 on the morning after a holiday is not).
-Statutory holidays (``ivr.calendar.day_kind(...) == "holiday"``) have no window unless the job is
-urgent; rest days (weekends) follow ``policy.rest_days``.
+Statutory holidays (``policy.calendar.day_kind(...) == "holiday"``, the service's one
+:class:`ivr.calendar.WorkingCalendar`) have no window unless the job is urgent; rest days (weekends)
+follow ``policy.rest_days``. A year with no official holiday data follows the weekday rule
+(provisional, logged once by the calendar): a retry is never refused for its year.
 
 Retry gaps by outcome: after a failed attempt the next one is due at
 ``next_allowed_at(now + retry_gaps_s[outcome])``. After ``max_attempts`` attempts (the job's own
@@ -54,7 +56,7 @@ from zoneinfo import ZoneInfo
 
 from callbacks.errors import InvalidSchedule, JobClosed
 from callbacks.model import REASON_OUTCOMES, AttemptRecord, Job, JobKind, JobStatus, Outcome
-from ivr.calendar import NO_OVERRIDES, CalendarOverrides, day_kind
+from ivr.calendar import DEFAULT_CALENDAR, WorkingCalendar
 
 _MAX_SCAN_DAYS = 400
 
@@ -112,7 +114,7 @@ class SchedulePolicy:
         max_concurrent: in-flight jobs overall.
         max_concurrent_per_trunk: in-flight jobs per trunk unless ``trunk_caps`` names it.
         trunk_caps: per-trunk caps.
-        overrides: local calendar corrections (``ivr.calendar``).
+        calendar: the service's working calendar (``ivr.calendar``).
     """
 
     tz: str = "Asia/Shanghai"
@@ -123,7 +125,7 @@ class SchedulePolicy:
     max_concurrent: int = 10
     max_concurrent_per_trunk: int = 10
     trunk_caps: Mapping[str, int] = field(default_factory=dict)
-    overrides: CalendarOverrides = NO_OVERRIDES
+    calendar: WorkingCalendar = DEFAULT_CALENDAR
 
     def __post_init__(self) -> None:
         if not self.windows:
@@ -186,7 +188,7 @@ def outcome_for_response(reason: int, dial_status: str = "", hangup_cause: int |
 
 
 def _day_allowed(policy: SchedulePolicy, day: dt.date, urgent: bool) -> bool:
-    kind = day_kind(day, policy.overrides)
+    kind = policy.calendar.day_kind(day)
     if kind == "holiday":
         return urgent
     if kind == "rest":
@@ -203,8 +205,8 @@ def next_allowed_at(policy: SchedulePolicy, at: float, urgent: bool = False) -> 
     Returns:
         Epoch seconds (``at`` itself when it is allowed).
     Raises:
-        InvalidSchedule: no allowed instant in the next 400 days.
-        ivr.calendar.UnknownCalendarYear: a year the Chinese calendar does not know.
+        InvalidSchedule: no allowed instant in the next 400 days (never for a calendar year: an
+            uncovered year follows the weekday rule).
     """
     zone = ZoneInfo(policy.tz)
     local = dt.datetime.fromtimestamp(at, zone)

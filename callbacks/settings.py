@@ -15,6 +15,7 @@ from callbacks.errors import InvalidSchedule
 from callbacks.model import Outcome
 from callbacks.numbers import NumberRejected, parse_number
 from callbacks.policy import DEFAULT_GAPS_S, CallingWindow, SchedulePolicy
+from ivr.calendar import DEFAULT_CALENDAR, WorkingCalendar
 
 
 class _Strict(BaseModel):
@@ -98,11 +99,11 @@ class CallbacksSettings(_Strict):
             out[dep] = parsed.number
         return out
 
-    def policy(self) -> SchedulePolicy:
-        """The pure scheduling policy of this section."""
+    def policy(self, calendar: WorkingCalendar = DEFAULT_CALENDAR) -> SchedulePolicy:
+        """The pure scheduling policy of this section on ``calendar`` (the service's one calendar)."""
         return SchedulePolicy(
             tz=self.tz, windows=tuple(CallingWindow.parse(w) for w in self.windows), rest_days=self.rest_days,
             max_attempts=self.max_attempts, retry_gaps_s={**DEFAULT_GAPS_S, **self.retry_gaps_s},
             max_concurrent=self.max_concurrent, max_concurrent_per_trunk=self.max_concurrent_per_trunk,
-            trunk_caps=dict(self.trunk_caps),
+            trunk_caps=dict(self.trunk_caps), calendar=calendar,
         )

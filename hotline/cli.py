@@ -5,6 +5,7 @@
     hotline run                         run the service until Ctrl-C
     hotline demo [--seconds S --rate R] the main job on the lab, with a summary
     hotline ivr prompts|check|announce  IVR prompts, menu check, hot-topic announcements
+    hotline calendar show|due           holidays and make-up days (with sources), due dates
 
 Errors are printed as one clear line (plus a log tail for lab steps) and exit non-zero;
 no traceback for expected failures.
@@ -110,6 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
     from web.cli import register as register_web
 
     register_web(sub)  # hotline user add|list, hotline check
+    from hotline.calendar_ops import add_parser as add_calendar_parser
+
+    add_calendar_parser(sub)  # hotline calendar show [YEAR], hotline calendar due TIME --type T
     return p
 
 

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from callbacks.settings import CallbacksSettings
 from hotline.errors import ConfigError
+from ivr.calendar import CalendarSettings
 from ivr.settings import IvrConfig
 from qa.settings import QaConfig
 from queues.config import RoutingSettings
@@ -82,6 +83,7 @@ class Settings(_Strict):
     redis: RedisConfig = RedisConfig()
     mqtt: MqttConfig = MqttConfig()
     event_log: EventLogConfig = EventLogConfig()
+    calendar: CalendarSettings = CalendarSettings()  # one working calendar (IVR, SLA, callbacks)
     ivr: IvrConfig = IvrConfig()
     ticketing: TicketingSettings = TicketingSettings()
     speech: SpeechSettings = SpeechSettings()

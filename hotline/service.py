@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 import signal
 from typing import Any, Protocol
 
 from callbacks.component import build_callbacks
+from hotline.calendar_ops import CalendarGauges
 from hotline.config import Settings
 from hotline.facts import CallFactsBook
 from hotline.ops_feed import BacklogGauges, SlaPanel
 from ivr.agi import RecordingHandOver
+from ivr.calendar import build_calendar, calendar_warning
 from ivr.plugin import build_ivr
 from queues.component import Routing
 from queues.handover import HandOver
@@ -29,6 +32,7 @@ from telephony.calls import CallEnded, CallEvent, CallMerged, CallStarted
 from telephony.eventlog import EventLogWriter
 from telephony.tracker import CallTracker
 from ticketing.component import components_for as ticketing_components
+from ticketing.sla import SHANGHAI
 
 log = logging.getLogger("hotline.service")
 
@@ -72,6 +76,7 @@ class Service:
             :class:`ivr.agi.RecordingHandOver` that logs and keeps them (``self.handovers``).
     Raises:
         OSError: the event log cannot be opened.
+        ivr.calendar.CalendarFileError: ``calendar.file`` is set but unreadable or invalid.
     """
 
     def __init__(self, settings: Settings, *, event_log: bool = True, hand_over: HandOver | None = None) -> None:
@@ -82,6 +87,12 @@ class Service:
         self.counters = CallCounters()
         self.calls.subscribe(self.counters)
         self.components: list[Component] = []
+        # one working calendar (calendar.file, chinese-calendar, holidays, weekday rule) for the IVR's
+        # schedule nodes, SLA due dates and the callbacks dialler (ivr/calendar.py); read here, at start
+        self.calendar = build_calendar(settings.calendar.file)
+        today = dt.datetime.now(SHANGHAI).date()
+        if (warning := calendar_warning(self.calendar, today, settings.calendar.warn_days)) is not None:
+            log.warning("calendar: %s", warning)
         # IVR over AsyncAGI on 12345 (ivr/agi.py), menu from settings.ivr.menu_path, reloaded on change
         self.handovers = RecordingHandOver()
         # skill-based routing (queues/component.py), started before the IVR that hands callers to it
@@ -92,7 +103,7 @@ class Service:
         # what the IVR and routing learnt about each call, for work orders and QA (hotline/facts.py)
         self.facts = CallFactsBook(self.calls)
         hand_over = self.facts.wrap(hand_over)
-        self.ivr = build_ivr(settings, self.ami, hand_over) if settings.ivr.enabled else None
+        self.ivr = build_ivr(settings, self.ami, hand_over, self.calendar) if settings.ivr.enabled else None
         if self.ivr is not None:
             self.components.append(self.ivr)
         # MixMonitor on every answered call, catalog, transcription jobs (recording/mixmonitor.py)
@@ -105,10 +116,11 @@ class Service:
 
             self.facts.qa_store = QaStore(self.recorder.catalog.engine)
         self.components.append(self.facts)
-        self.components.extend(ticketing_components(settings, self.calls, facts=self.facts.ticket_facts))
+        self.components.extend(ticketing_components(settings, self.calls, facts=self.facts.ticket_facts,
+                                                    calendar=self.calendar))
         # callbacks, voice reminders, satisfaction and deadline calls (callbacks/component.py); after
         # ticketing (outbox for ratings, SLA card hook) and routing (keep-my-place hand-over)
-        self.callbacks = (build_callbacks(settings, self.ami, self.routing, self.components)
+        self.callbacks = (build_callbacks(settings, self.ami, self.routing, self.components, self.calendar)
                           if settings.callbacks.enabled else None)
         if self.callbacks is not None:
             self.components.append(self.callbacks)
@@ -145,7 +157,8 @@ class Service:
             outbox = [(ticketing.outbox.stream(sink), sink) for sink in settings.ticketing.enabled_sinks()]
             web_component.deps.sla = SlaPanel(ticketing.index)
         gauges = BacklogGauges(settings.redis.url, outbox, settings.speech.stream, settings.speech.group)
-        web_component.deps.gauges = (*web_component.deps.gauges, gauges)
+        calendar = CalendarGauges(self.calendar)  # hotline_calendar_days_left
+        web_component.deps.gauges = (*web_component.deps.gauges, gauges, calendar)
         self.components.append(gauges)  # before the web app (appended next), so stopped after it
 
     async def start(self, connect_timeout_s: float = 15.0) -> None:

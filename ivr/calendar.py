@@ -1,22 +1,34 @@
 """Working calendar: Chinese statutory holidays, make-up working days and business hours.
 
-Pure functions over dates and datetimes (no clock is read here: ``now``/``when`` is passed in).
+One :class:`WorkingCalendar` object is built in the composition root (``hotline/service.py``, from
+the root ``calendar:`` settings) and passed to the IVR (``schedule`` nodes), the SLA clock
+(:mod:`ticketing.sla`) and the callbacks dialler (:mod:`callbacks.policy`), so all three agree on
+what a working day is. No clock is read here (``now``/``today`` is passed in).
 
 Day kinds, for a calendar date in local time:
 
 * ``"working"``: Monday to Friday that is not a statutory holiday, or a make-up working day
   (调休上班, e.g. Sunday 2025-09-28 and Saturday 2025-10-11 before and after Golden Week).
 * ``"holiday"``: a statutory holiday (e.g. 2025-10-01..08 National Day + Mid-Autumn), including
-  the weekends folded into it, or a date declared a holiday in the local overrides.
+  the weekend days folded into it (a Saturday or Sunday joined to a holiday through weekend days
+  only, as every State Council notice counts them).
 * ``"rest"``: an ordinary weekend day.
 
-Sources, highest priority first: the local overrides (dates declared ``holidays`` or ``workdays``),
-then the ``chinese-calendar`` package (``chinese_calendar``; it knows 2004 up to the year its
-release covers), then, only if the overrides say ``unknown_year: weekends``, the plain
-weekends-only rule. By default a year the library does not know raises
-:class:`UnknownCalendarYear`: an SLA deadline or a holiday greeting that is silently wrong for a
-whole year is worse than a loud error at start. The IVR interpreter, which must never raise
-mid-call, catches it and falls back to weekends-only for that decision with a warning.
+Sources, decided **per year**, first one that knows the year wins:
+
+1. ``file``: the operator's calendar file (``calendar.file``, :func:`load_calendar_file`); a year
+   listed there is taken entirely from the file.
+2. ``chinese-calendar``: the ``chinese_calendar`` package (official data, 2004 to the year of its
+   release; 1.11.0 ends with 2026).
+3. ``holidays``: the ``holidays`` package (``holidays.countries.china``). It *computes* the lunar
+   holidays for any year up to 2100, but it carries the State Council's arrangement (the substituted
+   days off and the make-up working days) only for the years listed in
+   ``ChinaStaticHolidays.special_public_holidays`` (2001..2026 in 0.109). Only those years count as
+   known: a computed year has no make-up working days and no bridging days, so it is not official.
+4. ``weekdays``: Monday-Friday working, Saturday-Sunday rest, no holidays. Every date from this
+   rule is **provisional**; the first use of such a year is logged once (WARNING) with the year.
+
+Nothing here raises for an uncovered year: a due date there is a provisional value, not an error.
 
 Business hours are given per *day kind* rather than per weekday name. That is deliberate: a
 make-up Saturday must get working-day hours and a statutory holiday on a Wednesday must not, which
@@ -26,52 +38,42 @@ a ``mon-fri`` table cannot express.
 from __future__ import annotations
 
 import datetime as dt
-import json
-from collections.abc import Iterable, Mapping
+import logging
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import chinese_calendar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from hotline.errors import HotlineError
 
+log = logging.getLogger("hotline.calendar")
+
 DayKind = Literal["working", "rest", "holiday"]
 Status = Literal["open", "closed", "holiday"]
-UnknownYearPolicy = Literal["error", "weekends"]
+
+FILE = "file"
+CHINESE_CALENDAR = "chinese-calendar"
+HOLIDAYS = "holidays"
+WEEKDAYS = "weekdays"
 
 _MAX_SCAN_DAYS = 3660  # ten years: bounds every day-by-day loop
+_MAX_YEARS_AHEAD = 20  # bounds the "known until" scan
 
 
 class CalendarError(HotlineError, ValueError):
     """Base class for working-calendar errors."""
 
 
-class UnknownCalendarYear(CalendarError):
-    """The holiday library has no data for a year and the overrides do not allow a fallback.
-
-    Attributes:
-        year: the year asked about.
-    """
-
-    def __init__(self, year: int) -> None:
-        self.year = year
-        super().__init__(
-            f"no Chinese holiday data for {year} (chinese-calendar {_library_version()} does not know it): "
-            f"declare that year's holidays and make-up workdays in the calendar overrides file, "
-            f"or set 'unknown_year: weekends' there to fall back to weekends-only"
-        )
-
-
-class CalendarOverridesError(CalendarError):
-    """The calendar overrides file is unreadable or invalid.
+class CalendarFileError(CalendarError):
+    """The operator's calendar file is unreadable or invalid.
 
     Attributes:
         source: the file name (or ``"<dict>"``).
-        problems: one human-readable line per problem.
+        problems: one human-readable line per problem (``years.2027.holidays: ...``).
     """
 
     def __init__(self, source: str, problems: list[str]) -> None:
@@ -80,152 +82,484 @@ class CalendarOverridesError(CalendarError):
         super().__init__(f"{source}: " + "; ".join(problems))
 
 
-def _library_version() -> str:
-    return str(getattr(chinese_calendar, "__version__", "?"))
+# --- what a source knows about one year -------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
-class CalendarOverrides:
-    """Local corrections to the holiday library.
+class YearData:
+    """One year's official arrangement, as one source gives it.
 
     Attributes:
-        holidays: dates that are holidays whatever the library says (local events, typhoon days).
-        workdays: dates that are working days whatever the library says (local make-up days).
-            A date in both sets is rejected by :func:`parse_overrides`.
-        unknown_year: ``"error"`` (default) raises :class:`UnknownCalendarYear` for a year the
-            library does not know and that has no override for that date; ``"weekends"`` treats
-            such dates as Monday-Friday working, Saturday-Sunday rest.
+        year: the calendar year.
+        source: ``"file"``, ``"chinese-calendar"``, ``"holidays"`` or ``"weekdays"``.
+        holidays: date -> name (Chinese where the source has it) of each statutory day off; weekend
+            days folded into a holiday may be missing (see the module docstring).
+        workdays: date -> name of each make-up working day (调休上班, a Saturday or Sunday).
+        provisional: True only for the ``weekdays`` rule (no official data for the year).
+        note: e.g. the notice the operator copied the file from (``国办发明电〔2026〕7号``), or "".
     """
 
-    holidays: frozenset[dt.date] = field(default_factory=frozenset)
-    workdays: frozenset[dt.date] = field(default_factory=frozenset)
-    unknown_year: UnknownYearPolicy = "error"
+    year: int
+    source: str
+    holidays: Mapping[dt.date, str] = field(default_factory=dict)
+    workdays: Mapping[dt.date, str] = field(default_factory=dict)
+    provisional: bool = False
+    note: str = ""
 
 
-NO_OVERRIDES = CalendarOverrides()
+class YearSource(Protocol):
+    """A source of official holiday data: ``year(y)`` is its data for ``y``, or None if it does not know ``y``."""
+
+    name: str
+
+    def year(self, year: int) -> YearData | None: ...
 
 
-class _OverridesIn(BaseModel):
+@dataclass(frozen=True, slots=True)
+class DayInfo:
+    """A classified local date.
+
+    Attributes:
+        day: the date (local time, not UTC).
+        kind: ``"working"``, ``"rest"`` or ``"holiday"``.
+        name: the holiday's or make-up day's name ("" for an ordinary day).
+        source: the source of the day's year (see :class:`YearData`).
+        provisional: the year is covered by the weekday rule only.
+    """
+
+    day: dt.date
+    kind: DayKind
+    name: str
+    source: str
+    provisional: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DueDate:
+    """A deadline and where it came from.
+
+    Attributes:
+        at: the deadline (same ``tzinfo`` as the start).
+        sources: the sources of the days counted (sorted, no duplicates); ``()`` for an allowance in
+            calendar hours, which no holiday changes.
+        provisional: a day counted came from the weekday rule: the deadline may move once the
+            year's official arrangement is known.
+        working_days: working days counted (None for calendar hours).
+    """
+
+    at: dt.datetime
+    sources: tuple[str, ...] = ()
+    provisional: bool = False
+    working_days: int | None = None
+
+    @property
+    def source(self) -> str:
+        """``"holidays"``, ``"chinese-calendar+weekdays"``... or ``"clock"`` for calendar hours."""
+        return "+".join(self.sources) or "clock"
+
+
+# --- the package sources ----------------------------------------------------------------------------
+
+#: chinese_calendar's English names -> the names Chinese staff read (国务院 notices' wording)
+_CC_NAMES_ZH = {
+    "New Year's Day": "元旦", "Spring Festival": "春节", "Tomb-sweeping Day": "清明节", "Labour Day": "劳动节",
+    "Dragon Boat Festival": "端午节", "National Day": "国庆节", "Mid-autumn Festival": "中秋节",
+    "Anti-Fascist 70th Day": "中国人民抗日战争暨世界反法西斯战争胜利70周年纪念日",
+}
+
+
+class ChineseCalendarSource:
+    """The ``chinese_calendar`` package: knows a year when its tables list a holiday in that year.
+
+    Names are given in Chinese (``元旦``, ``春节``...); a make-up day is ``"<holiday>调休上班"``.
+    """
+
+    name = CHINESE_CALENDAR
+
+    def __init__(self) -> None:
+        try:
+            from chinese_calendar import constants
+        except ImportError:  # not installed: knows nothing
+            self._holidays: Mapping[dt.date, str] = {}
+            self._workdays: Mapping[dt.date, str] = {}
+        else:
+            self._holidays = {d: str(n) for d, n in constants.holidays.items()}
+            self._workdays = {d: str(n) for d, n in constants.workdays.items()}
+        self._years = {d.year for d in self._holidays}
+
+    def year(self, year: int) -> YearData | None:
+        if year not in self._years:
+            return None
+        holidays = {d: _CC_NAMES_ZH.get(n, n) for d, n in self._holidays.items() if d.year == year}
+        workdays = {d: f"{_CC_NAMES_ZH.get(n, n)}调休上班" for d, n in self._workdays.items() if d.year == year}
+        return YearData(year, self.name, holidays, workdays)
+
+
+class HolidaysSource:
+    """The ``holidays`` package (China): knows a year only where it carries the official arrangement.
+
+    ``holidays`` computes Chinese New Year, Qingming, Dragon Boat and Mid-Autumn for any year and
+    moves a holiday on a weekend to the next working day, but the State Council's yearly notice
+    (days off swapped for make-up working days) is in ``ChinaStaticHolidays.special_public_holidays``
+    only. A year missing there is not known (its make-up working days are missing). Names are the
+    package's ``zh_CN`` ones (``国庆节``, ``休息日（由 2026-09-20 调休）``); the make-up working days are
+    the "substituted from" dates of that table.
+    """
+
+    name = HOLIDAYS
+
+    def __init__(self) -> None:
+        self._lib: Any = None
+        self._table: Mapping[int, Any] | None = None  # imported on first use (the import takes ~0.1 s)
+
+    def _load(self) -> Mapping[int, Any]:
+        if self._table is None:
+            try:
+                import holidays
+                from holidays.countries.china import ChinaStaticHolidays
+            except ImportError:  # not installed: knows nothing
+                self._table = {}
+            else:
+                self._lib = holidays
+                self._table = dict(getattr(ChinaStaticHolidays, "special_public_holidays", {}) or {})
+        return self._table
+
+    def _substituted(self, year: int) -> dict[dt.date, dt.date]:
+        """make-up working day -> the day off it pays for, from the notice of ``year``."""
+        entries = self._load().get(year, ())
+        if entries and isinstance(entries[0], int):  # a single entry, not a tuple of them
+            entries = (entries,)
+        out: dict[dt.date, dt.date] = {}
+        for e in entries:
+            if len(e) >= 4 and all(isinstance(x, int) for x in e[:4]):
+                from_year = e[4] if len(e) >= 5 and isinstance(e[4], int) else year
+                out[dt.date(from_year, e[2], e[3])] = dt.date(year, e[0], e[1])
+        return out
+
+    def year(self, year: int) -> YearData | None:
+        if year not in self._load() or self._lib is None:
+            return None
+        try:
+            days = self._lib.country_holidays("CN", years=year, language="zh_CN")
+            holidays = {d: str(n) for d, n in days.items() if d.year == year}
+        except Exception as exc:  # a library change must not stop the service: then it knows nothing
+            log.warning("holidays package failed for %d (%s): not used", year, exc)
+            return None
+        workdays: dict[dt.date, str] = {}
+        for notice_year in (year, year + 1):  # a notice may place a make-up day in the year before
+            for work, off in self._substituted(notice_year).items():
+                if work.year == year:
+                    workdays[work] = f"调休上班（{off.isoformat()} 休息）"
+        return YearData(year, self.name, holidays, workdays)
+
+
+# --- the operator's file ----------------------------------------------------------------------------
+
+
+class _YearIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    holidays: list[dt.date] = Field(default_factory=list)
-    workdays: list[dt.date] = Field(default_factory=list)
-    unknown_year: UnknownYearPolicy = "error"
+    note: str = ""
+    holidays: dict[str, str] = Field(default_factory=dict)
+    workdays: dict[str, str] = Field(default_factory=dict)
 
-    @model_validator(mode="after")
-    def _disjoint(self) -> _OverridesIn:
-        both = sorted(set(self.holidays) & set(self.workdays))
-        if both:
-            raise ValueError(f"dates declared both holiday and workday: {', '.join(map(str, both))}")
-        return self
+    @field_validator("holidays", "workdays", mode="before")
+    @classmethod
+    def _keys_as_text(cls, value: Any) -> Any:
+        if isinstance(value, Mapping):
+            return {str(k): "" if v is None else str(v) for k, v in value.items()}
+        return value
 
 
-def parse_overrides(data: Mapping[str, Any] | None, source: str = "<dict>") -> CalendarOverrides:
-    """Validate an overrides mapping.
+class _FileIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    years: dict[int, _YearIn] = Field(default_factory=dict)
+
+
+def _date_span(text: str) -> list[dt.date]:
+    """``"2027-10-01"`` or ``"2027-10-01..2027-10-07"`` (inclusive) -> the dates."""
+    first, _, last = text.partition("..")
+    a = dt.date.fromisoformat(first.strip())
+    b = dt.date.fromisoformat(last.strip()) if last else a
+    if b < a or (b - a).days > 31:
+        raise ValueError(f"range {text!r} must run forwards and span at most 32 days")
+    return [a + dt.timedelta(days=i) for i in range((b - a).days + 1)]
+
+
+class FileSource:
+    """The operator's calendar: every year it lists is taken from it, whole.
 
     Args:
-        data: ``{"holidays": ["2027-01-01", ...], "workdays": [...], "unknown_year": "error"}``;
-            dates as ISO strings or ``datetime.date``. ``None`` means no overrides.
+        years: year -> its data (``source="file"``), from :func:`parse_calendar_file`.
+        path: where it was read from ("" for a mapping), for messages.
+    """
+
+    name = FILE
+
+    def __init__(self, years: Mapping[int, YearData], path: str = "") -> None:
+        self.years = dict(years)
+        self.path = path
+
+    def year(self, year: int) -> YearData | None:
+        return self.years.get(year)
+
+
+def parse_calendar_file(data: Mapping[str, Any] | None, source: str = "<dict>") -> FileSource:
+    """Validate the operator's calendar (pure: the mapping a YAML file holds).
+
+    Format (see ``ivr/examples/calendar.yaml``)::
+
+        years:
+          2027:
+            note: 国办发明电〔2026〕N号          # optional, shown by `hotline calendar show`
+            holidays:                           # date or first..last (inclusive) -> name
+              2027-01-01: 元旦
+              2027-02-05..2027-02-11: 春节
+            workdays:                           # make-up working days (调休上班)
+              2027-02-20: 春节调休上班
+
+    Args:
+        data: the mapping; None (an empty file) means no years.
         source: the file name, for error messages.
     Returns:
-        The overrides.
+        The source.
     Raises:
-        CalendarOverridesError: unknown keys, bad dates, a date in both lists; all listed.
+        CalendarFileError: unknown keys, bad dates, a date outside its year, a date both holiday and
+            workday; every problem listed.
     """
     if data is None:
-        return NO_OVERRIDES
+        return FileSource({}, source)
     try:
-        parsed = _OverridesIn.model_validate(data)
+        parsed = _FileIn.model_validate(data)
     except ValidationError as exc:
         problems = [f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}" for err in exc.errors()]
-        raise CalendarOverridesError(source, problems) from None
-    return CalendarOverrides(frozenset(parsed.holidays), frozenset(parsed.workdays), parsed.unknown_year)
+        raise CalendarFileError(source, problems) from None
+    problems: list[str] = []
+    years: dict[int, YearData] = {}
+    for year, y in sorted(parsed.years.items()):
+        kinds: dict[str, dict[dt.date, str]] = {"holidays": {}, "workdays": {}}
+        for kind, entries in (("holidays", y.holidays), ("workdays", y.workdays)):
+            for key, name in entries.items():
+                try:
+                    dates = _date_span(key)
+                except ValueError as exc:
+                    problems.append(f"years.{year}.{kind}.{key}: {exc}")
+                    continue
+                for d in dates:
+                    if d.year != year:
+                        problems.append(f"years.{year}.{kind}.{key}: {d} is not in {year}")
+                    kinds[kind][d] = name
+        both = sorted(set(kinds["holidays"]) & set(kinds["workdays"]))
+        if both:
+            problems.append(f"years.{year}: dates both holiday and workday: {', '.join(map(str, both))}")
+        years[year] = YearData(year, FILE, kinds["holidays"], kinds["workdays"], note=y.note)
+    if problems:
+        raise CalendarFileError(source, problems)
+    return FileSource(years, source)
 
 
-def load_overrides(path: str | Path) -> CalendarOverrides:
-    """Read and validate a calendar overrides file (``.yaml``/``.yml`` or ``.json``).
+def load_calendar_file(path: str | Path) -> FileSource:
+    """Read and validate the operator's calendar file (YAML; blocking: call at start, not on the loop).
 
-    Args:
-        path: the file; an empty file means no overrides.
-    Returns:
-        The overrides.
     Raises:
-        CalendarOverridesError: the file is missing, unparsable or invalid.
+        CalendarFileError: the file is missing, unparsable or invalid (see :func:`parse_calendar_file`).
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, ValueError, yaml.YAMLError) as exc:
-        raise CalendarOverridesError(str(path), [str(exc)]) from None
+        raise CalendarFileError(str(path), [str(exc)]) from None
     if data is not None and not isinstance(data, Mapping):
-        raise CalendarOverridesError(str(path), ["expected a mapping with 'holidays' and 'workdays'"])
-    return parse_overrides(data, str(path))
+        raise CalendarFileError(str(path), ["expected a mapping with 'years'"])
+    return parse_calendar_file(data, str(path))
 
 
-def day_kind(day: dt.date, overrides: CalendarOverrides = NO_OVERRIDES) -> DayKind:
-    """Classify a local calendar date as ``"working"``, ``"rest"`` or ``"holiday"``.
-
-    Args:
-        day: a date in the hotline's local time (not UTC).
-        overrides: local corrections; they win over the library.
-    Returns:
-        The day kind (see the module docstring).
-    Raises:
-        UnknownCalendarYear: the library does not know ``day.year``, the date is not overridden,
-            and ``overrides.unknown_year`` is ``"error"``.
-    """
-    if day in overrides.holidays:
-        return "holiday"
-    if day in overrides.workdays:
-        return "working"
-    try:
-        is_holiday, name = chinese_calendar.get_holiday_detail(day)
-    except NotImplementedError:
-        if overrides.unknown_year == "weekends":
-            return "working" if day.weekday() < 5 else "rest"
-        raise UnknownCalendarYear(day.year) from None
-    if not is_holiday:
-        return "working"
-    return "holiday" if name else "rest"
+# --- the one calendar -------------------------------------------------------------------------------
 
 
-def is_working_day(day: dt.date, overrides: CalendarOverrides = NO_OVERRIDES) -> bool:
-    """Whether a local date is a working day (make-up Saturdays are; weekday holidays are not).
-
-    Raises:
-        UnknownCalendarYear: see :func:`day_kind`.
-    """
-    return day_kind(day, overrides) == "working"
-
-
-def add_working_days(start: dt.datetime, days: int, overrides: CalendarOverrides = NO_OVERRIDES) -> dt.datetime:
-    """The same clock time on the ``days``-th working day after ``start``'s date.
-
-    ``start``'s own date never counts, whether or not it is a working day: a request received on
-    Tuesday 2025-09-30 10:00 with 5 working days is due 2025-10-14 10:00 (Oct 1-8 holidays; Oct 9,
-    10, 11 (make-up Saturday), 13, 14). The time zone of ``start`` (aware or naive) is kept, so
-    pass a datetime in the hotline's local zone (e.g. ``Asia/Shanghai``), not UTC.
+class WorkingCalendar:
+    """The working calendar: per year, the first source that knows it, else the weekday rule.
 
     Args:
-        start: when the clock starts.
-        days: number of working days, >= 0; 0 returns ``start`` unchanged.
-        overrides: local calendar corrections.
+        sources: in priority order (file, chinese-calendar, holidays); :meth:`packages` gives the
+            default ones.
+    Not thread-safe (a per-year cache); cheap after a year's first use.
+    """
+
+    def __init__(self, sources: Sequence[YearSource]) -> None:
+        self.sources = tuple(sources)
+        self._years: dict[int, YearData] = {}
+        self._known: dict[int, YearData | None] = {}
+
+    @classmethod
+    def packages(cls, file: FileSource | None = None) -> WorkingCalendar:
+        """``file`` (if any), then ``chinese-calendar``, then ``holidays``."""
+        return cls([*([file] if file is not None else []), ChineseCalendarSource(), HolidaysSource()])
+
+    def known(self, year: int) -> YearData | None:
+        """The official data of ``year`` from the first source that knows it, or None (no log)."""
+        if year not in self._known:
+            self._known[year] = next((d for s in self.sources if (d := s.year(year)) is not None), None)
+        return self._known[year]
+
+    def year(self, year: int) -> YearData:
+        """The data used for ``year``: official, or the provisional weekday rule (logged once, WARNING)."""
+        data = self._years.get(year)
+        if data is None:
+            data = self.known(year)
+            if data is None:
+                data = YearData(year, WEEKDAYS, provisional=True)
+                log.warning("calendar: no official holiday data for %d in %s; dates in %d follow the weekday "
+                            "rule (Mon-Fri working) and are provisional -- add %d to the calendar file "
+                            "(calendar.file)", year, ", ".join(s.name for s in self.sources) or "no source",
+                            year, year)
+            self._years[year] = data
+        return data
+
+    def day(self, day: dt.date) -> DayInfo:
+        """Classify a local date (never raises; see :class:`DayInfo`)."""
+        data = self.year(day.year)
+        if day in data.workdays:
+            return DayInfo(day, "working", data.workdays[day], data.source, data.provisional)
+        if day in data.holidays:
+            return DayInfo(day, "holiday", data.holidays[day], data.source, data.provisional)
+        if day.weekday() < 5:
+            return DayInfo(day, "working", "", data.source, data.provisional)
+        name = self._folded(day, data)
+        return DayInfo(day, "holiday" if name else "rest", name or "", data.source, data.provisional)
+
+    def _folded(self, day: dt.date, data: YearData) -> str | None:
+        """The holiday a weekend day is joined to through weekend days only, or None."""
+        for step in (-1, 1):
+            d = day + dt.timedelta(days=step)
+            for _ in range(3):
+                info = data if d.year == data.year else self.year(d.year)
+                if d in info.holidays:
+                    return info.holidays[d]
+                if d.weekday() < 5 or d in info.workdays:
+                    break
+                d += dt.timedelta(days=step)
+        return None
+
+    def day_kind(self, day: dt.date) -> DayKind:
+        """``"working"``, ``"rest"`` or ``"holiday"`` (see the module docstring)."""
+        return self.day(day).kind
+
+    def is_working_day(self, day: dt.date) -> bool:
+        """Whether a local date is a working day (make-up Saturdays are; weekday holidays are not)."""
+        return self.day(day).kind == "working"
+
+    def add_working_days(self, start: dt.datetime, days: int) -> DueDate:
+        """The same clock time on the ``days``-th working day after ``start``'s date.
+
+        ``start``'s own date never counts, whether or not it is a working day: a request received on
+        Tuesday 2025-09-30 10:00 with 5 working days is due 2025-10-14 10:00 (Oct 1-8 holidays; Oct 9,
+        10, 11 (make-up Saturday), 13, 14). Pass ``start`` in the hotline's local zone, not UTC.
+
+        Args:
+            start: when the clock starts (its ``tzinfo`` is kept).
+            days: working days, >= 0; 0 returns ``start``.
+        Returns:
+            The deadline with the sources of the days stepped over (``start``'s date excluded).
+        Raises:
+            ValueError: ``days`` is negative.
+        """
+        if days < 0:
+            raise ValueError(f"days must be >= 0, got {days}")
+        day = start.date()
+        counted = 0
+        sources: set[str] = set()
+        provisional = False
+        while counted < days:
+            day += dt.timedelta(days=1)
+            info = self.day(day)
+            sources.add(info.source)
+            provisional = provisional or info.provisional
+            if info.kind == "working":
+                counted += 1
+        at = dt.datetime.combine(day, start.timetz()) if days else start
+        return DueDate(at, tuple(sorted(sources)), provisional, days)
+
+    def known_until(self, today: dt.date) -> dt.date:
+        """The first date without official data, scanning whole years from ``today.year``.
+
+        Returns:
+            ``Jan 1`` of the first year no source knows (``today.year``'s own Jan 1 when even this
+            year is unknown).
+        """
+        year = today.year
+        while year < today.year + _MAX_YEARS_AHEAD and self.known(year) is not None:
+            year += 1
+        return dt.date(year, 1, 1)
+
+    def days_left(self, today: dt.date) -> int:
+        """Days from ``today`` to the end of the known data (<= 0: today is already provisional)."""
+        return (self.known_until(today) - today).days
+
+
+class CalendarSettings(BaseModel):
+    """The root ``calendar:`` section: one working calendar for IVR hours, SLA due dates and callbacks.
+
+    Attributes:
+        file: the operator's calendar file (YAML, see :func:`parse_calendar_file` and
+            ``ivr/examples/calendar.yaml``); None: the packages only.
+        warn_days: ``hotline check`` and the start log warn when the official data ends within this
+            many days (``hotline_calendar_days_left`` on /metrics says the same).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    file: Path | None = None
+    warn_days: int = Field(60, ge=0)
+
+
+def calendar_warning(calendar: WorkingCalendar, today: dt.date, warn_days: int = 60) -> str | None:
+    """The operator warning when the known holiday data ends within ``warn_days`` of ``today``.
+
     Returns:
-        The deadline, same ``tzinfo`` as ``start``.
+        One line saying from which date due dates become provisional and what to do, or None.
+    """
+    left = calendar.days_left(today)
+    if left > warn_days:
+        return None
+    end = calendar.known_until(today)
+    when = f"in {left} days" if left > 0 else "already"
+    return (f"official holiday data ends {end - dt.timedelta(days=1)}: from {end} due dates and schedules "
+            f"are provisional (weekday rule) {when} -- add {end.year} (State Council notice) to calendar.file")
+
+
+def build_calendar(file: str | Path | None) -> WorkingCalendar:
+    """The service's calendar: the operator's file (read here: blocking, at start), then the packages.
+
+    Raises:
+        CalendarFileError: the file is set but unreadable or invalid.
+    """
+    return WorkingCalendar.packages(load_calendar_file(file) if file is not None else None)
+
+
+#: packages only, no file: the default of pure functions and policies (tests, tools). The service
+#: builds its own with :func:`build_calendar` and passes it everywhere.
+DEFAULT_CALENDAR = WorkingCalendar.packages()
+
+
+def day_kind(day: dt.date, calendar: WorkingCalendar = DEFAULT_CALENDAR) -> DayKind:
+    """Classify a local calendar date (see :meth:`WorkingCalendar.day_kind`)."""
+    return calendar.day_kind(day)
+
+
+def is_working_day(day: dt.date, calendar: WorkingCalendar = DEFAULT_CALENDAR) -> bool:
+    """Whether a local date is a working day (see :meth:`WorkingCalendar.is_working_day`)."""
+    return calendar.is_working_day(day)
+
+
+def add_working_days(start: dt.datetime, days: int, calendar: WorkingCalendar = DEFAULT_CALENDAR) -> dt.datetime:
+    """The deadline only (see :meth:`WorkingCalendar.add_working_days`, which also says the source).
+
     Raises:
         ValueError: ``days`` is negative.
-        UnknownCalendarYear: a date on the way is in a year the calendar does not know.
     """
-    if days < 0:
-        raise ValueError(f"days must be >= 0, got {days}")
-    day = start.date()
-    counted = 0
-    while counted < days:
-        day += dt.timedelta(days=1)
-        if is_working_day(day, overrides):
-            counted += 1
-    return dt.datetime.combine(day, start.timetz()) if days else start
+    return calendar.add_working_days(start, days).at
 
 
 class TimeRange(BaseModel):
@@ -323,22 +657,21 @@ def _local(hours: BusinessHours, when: float | dt.datetime) -> dt.datetime:
     return dt.datetime.fromtimestamp(when, hours.zone)
 
 
-def status_at(hours: BusinessHours, when: float | dt.datetime, overrides: CalendarOverrides = NO_OVERRIDES) -> Status:
+def status_at(hours: BusinessHours, when: float | dt.datetime,
+              calendar: WorkingCalendar = DEFAULT_CALENDAR) -> Status:
     """Whether a line is ``"open"``, ``"closed"`` or closed for a ``"holiday"`` at an instant.
 
     Args:
         hours: the node's business hours.
         when: epoch seconds, or a datetime (aware: converted to ``hours.tz``; naive: taken as
             local time in ``hours.tz``).
-        overrides: local calendar corrections.
+        calendar: the working calendar (a provisional year follows the weekday rule).
     Returns:
         ``"open"`` inside a range for the day's kind; otherwise ``"holiday"`` on a holiday and
         ``"closed"`` on working and rest days.
-    Raises:
-        UnknownCalendarYear: see :func:`day_kind`.
     """
     local = _local(hours, when)
-    kind = day_kind(local.date(), overrides)
+    kind = calendar.day_kind(local.date())
     minute = local.hour * 60 + local.minute
     if any(r.start_min <= minute < r.end_min for r in hours.ranges_for(kind)):
         return "open"
@@ -349,7 +682,7 @@ def add_working_hours(
     start: dt.datetime,
     hours: float,
     business_hours: BusinessHours,
-    overrides: CalendarOverrides = NO_OVERRIDES,
+    calendar: WorkingCalendar = DEFAULT_CALENDAR,
 ) -> dt.datetime:
     """The instant when ``hours`` of open time (per ``business_hours``) have elapsed after ``start``.
 
@@ -360,12 +693,11 @@ def add_working_hours(
         start: aware datetime (naive: taken as local time in ``business_hours.tz``).
         hours: open hours to add, >= 0 (fractions allowed).
         business_hours: the opening ranges per day kind.
-        overrides: local calendar corrections.
+        calendar: the working calendar.
     Returns:
         An aware datetime in ``business_hours.tz``.
     Raises:
         ValueError: ``hours`` is negative, or no opening time within ten years.
-        UnknownCalendarYear: see :func:`day_kind`.
     """
     if hours < 0:
         raise ValueError(f"hours must be >= 0, got {hours}")
@@ -377,7 +709,7 @@ def add_working_hours(
     day = cursor.date()
     for _ in range(_MAX_SCAN_DAYS):
         midnight = dt.datetime.combine(day, dt.time(), zone)
-        for r in business_hours.ranges_for(day_kind(day, overrides)):
+        for r in business_hours.ranges_for(calendar.day_kind(day)):
             begin = max(midnight + dt.timedelta(minutes=r.start_min), cursor)
             end = midnight + dt.timedelta(minutes=r.end_min)
             if end <= begin:
@@ -389,13 +721,9 @@ def add_working_hours(
     raise ValueError("no opening time found within ten years: are the business hours empty?")
 
 
-def working_days_between(first: dt.date, last: dt.date, overrides: CalendarOverrides = NO_OVERRIDES) -> int:
-    """Number of working days in the closed range ``first..last`` (0 if ``last < first``).
-
-    Raises:
-        UnknownCalendarYear: see :func:`day_kind`.
-    """
-    return sum(1 for d in _days(first, last) if is_working_day(d, overrides))
+def working_days_between(first: dt.date, last: dt.date, calendar: WorkingCalendar = DEFAULT_CALENDAR) -> int:
+    """Number of working days in the closed range ``first..last`` (0 if ``last < first``)."""
+    return sum(1 for d in _days(first, last) if calendar.is_working_day(d))
 
 
 def _days(first: dt.date, last: dt.date) -> Iterable[dt.date]:

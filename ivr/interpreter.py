@@ -45,11 +45,12 @@ session ends with a hand-over or a hang-up within ``menu.defaults.max_steps`` re
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from ivr.announcements import Announcement, active_for
-from ivr.calendar import UnknownCalendarYear, status_at
+from ivr.calendar import status_at
 from ivr.menus import DTMF_DIGITS, Menu
 
 # --------------------------------------------------------------------------------------------
@@ -435,13 +436,14 @@ def _enter(menu: Menu, state: SessionState, node_id: str, now: float, hops: tupl
 
 
 def _status(menu: Menu, node: Any, now: float) -> tuple[str, str | None]:
-    """Schedule status; for a year the calendar does not know, weekends-only plus a warning."""
+    """Schedule status; in a year without official holiday data, the weekday rule plus a warning."""
     hours = menu.hours[node.hours]
-    try:
-        return status_at(hours, now, menu.overrides), None
-    except UnknownCalendarYear as exc:
-        weekends = replace(menu.overrides, unknown_year="weekends")
-        return status_at(hours, now, weekends), f"{exc} (schedule {node.hours!r} used weekends-only)"
+    status = status_at(hours, now, menu.calendar)
+    day = menu.calendar.day(dt.datetime.fromtimestamp(now, hours.zone).date())
+    if day.provisional:
+        return status, (f"no official holiday data for {day.day.year}: schedule {node.hours!r} "
+                        f"used the weekday rule (provisional)")
+    return status, None
 
 
 def _play(menu: Menu, state: SessionState, now: float, hops: tuple[str, ...] = ()) -> Step:

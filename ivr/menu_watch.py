@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ivr.calendar import DEFAULT_CALENDAR, WorkingCalendar
 from ivr.menus import Menu, MenuError, load_menu
 
 log = logging.getLogger("hotline.ivr.menus")
@@ -52,14 +53,16 @@ class MenuWatcher:
         prompt_dir: sound folder for the prompt check (None: no check).
         interval_s: polling period, seconds.
         loader: ``load_menu``-compatible callable (tests may wrap it).
+        calendar: the service's working calendar, given to every menu (schedule nodes).
     """
 
     def __init__(self, path: Path, *, prompt_dir: Path | None = None, interval_s: float = 5.0,
-                 loader: Callable[..., Menu] = load_menu) -> None:
+                 loader: Callable[..., Menu] = load_menu, calendar: WorkingCalendar = DEFAULT_CALENDAR) -> None:
         self.path = Path(path)
         self.prompt_dir = prompt_dir
         self.interval_s = interval_s
         self._loader = loader
+        self.calendar = calendar
         self._menu: Menu | None = None
         self._seen: Fingerprint = ()
         self._task: asyncio.Task[None] | None = None
@@ -84,7 +87,7 @@ class MenuWatcher:
         prompt_dir = self.prompt_dir if self.prompt_dir is not None and self.prompt_dir.is_dir() else None
         if self.prompt_dir is not None and prompt_dir is None:
             log.warning("prompt folder %s does not exist: menu prompts are not checked", self.prompt_dir)
-        return seen, self._loader(self.path, prompt_dir=prompt_dir)
+        return seen, self._loader(self.path, prompt_dir=prompt_dir, calendar=self.calendar)
 
     async def load(self) -> Menu:
         """First load (at start): a bad menu stops the service.

@@ -11,7 +11,6 @@ menu-level keys ``id``, ``start``, ... may each be set in one file only). Shape:
     defaults: {timeout_ms: 5000, retries: 2, invalid_prompt: invalid, timeout_prompt: no_input}
     hours:                           # named business hours for schedule nodes (see ivr.calendar)
       agents: {tz: Asia/Shanghai, working_days: ["08:00-22:00"], rest_days: ["09:00-18:00"]}
-    calendar_file: holidays.yaml     # optional overrides, relative to the menu file
     nodes:
       main:
         kind: menu
@@ -70,13 +69,7 @@ from pydantic import (
 )
 
 from hotline.errors import HotlineError
-from ivr.calendar import (
-    NO_OVERRIDES,
-    BusinessHours,
-    CalendarOverrides,
-    CalendarOverridesError,
-    load_overrides,
-)
+from ivr.calendar import DEFAULT_CALENDAR, BusinessHours, WorkingCalendar
 
 # --------------------------------------------------------------------------------------------
 # Problems and the one exception
@@ -439,7 +432,7 @@ class Menu:
         defaults: input-node defaults.
         hours: named business hours.
         nodes: node id -> node model.
-        overrides: working-calendar overrides for schedule nodes.
+        calendar: the service's working calendar, for schedule nodes (one for IVR, SLA, callbacks).
         sources: node id -> file it was defined in.
     """
 
@@ -452,7 +445,7 @@ class Menu:
     defaults: Defaults
     hours: Mapping[str, BusinessHours]
     nodes: Mapping[str, AnyNode]
-    overrides: CalendarOverrides = NO_OVERRIDES
+    calendar: WorkingCalendar = DEFAULT_CALENDAR
     sources: Mapping[str, str] = field(default_factory=dict)
 
     def prompt(self, name: str, language: str) -> str:
@@ -689,18 +682,16 @@ def parse_menu(
     files: Mapping[str, str],
     *,
     known_prompts: Collection[str] | None = None,
-    overrides: CalendarOverrides | None = None,
-    read_calendar: Callable[[str], CalendarOverrides] | None = None,
+    calendar: WorkingCalendar = DEFAULT_CALENDAR,
 ) -> Menu:
-    """Validate a menu from YAML texts (pure: no file access unless ``read_calendar`` does).
+    """Validate a menu from YAML texts (pure: no file access).
 
     Args:
         files: file name -> YAML text; one entry for a single-file menu, several for a folder.
             Names are only used in messages.
         known_prompts: full prompt names that exist (``hotline/zh/welcome``); when given, every
             node prompt is checked for every language in ``languages``. None skips the check.
-        overrides: calendar overrides for schedule nodes; wins over ``calendar_file``.
-        read_calendar: called with ``calendar_file`` when it is set and ``overrides`` is None.
+        calendar: the working calendar of schedule nodes (the service's, from ``calendar.file``).
     Returns:
         The menu.
     Raises:
@@ -710,7 +701,7 @@ def parse_menu(
     parsed = [_parse_file(name, text, problems) for name, text in files.items()]
     if not files:
         problems.items.append(MenuProblem("<none>", "", "no menu files given", "io"))
-    return _build(parsed, problems, known_prompts, overrides, read_calendar)
+    return _build(parsed, problems, known_prompts, calendar)
 
 
 def load_menu(
@@ -718,7 +709,7 @@ def load_menu(
     *,
     prompt_dir: str | Path | None = None,
     known_prompts: Collection[str] | None = None,
-    overrides: CalendarOverrides | None = None,
+    calendar: WorkingCalendar = DEFAULT_CALENDAR,
 ) -> Menu:
     """Read and validate a menu file, or a folder of ``*.yaml``/``*.yml`` files.
 
@@ -727,8 +718,7 @@ def load_menu(
         prompt_dir: Asterisk sound folder; prompts are known if a file ``<dir>/<name>.<ext>``
             exists (any extension: wav, gsm, ulaw, sln16, ...). Merged with ``known_prompts``.
         known_prompts: full prompt names that exist (see :func:`parse_menu`).
-        overrides: calendar overrides; otherwise ``calendar_file`` (relative to ``path``'s folder)
-            is read when set.
+        calendar: the working calendar of schedule nodes (the service's, from ``calendar.file``).
     Returns:
         The menu.
     Raises:
@@ -748,13 +738,11 @@ def load_menu(
     known = set(known_prompts or ())
     if prompt_dir is not None:
         known |= prompts_in_dir(prompt_dir)
-    base = path if path.is_dir() else path.parent
     try:
         menu = parse_menu(
             texts,
             known_prompts=known if (prompt_dir is not None or known_prompts is not None) else None,
-            overrides=overrides,
-            read_calendar=lambda name: load_overrides(base / name),
+            calendar=calendar,
         )
     except MenuError as exc:
         raise MenuError(problems + exc.problems) from None
@@ -773,8 +761,7 @@ def _build(
     parsed: list[_Parsed],
     problems: _Problems,
     known_prompts: Collection[str] | None,
-    overrides: CalendarOverrides | None,
-    read_calendar: Callable[[str], CalendarOverrides] | None,
+    calendar: WorkingCalendar,
 ) -> Menu:
     # ---- merge menu-level settings (each in one file only) and nodes
     settings: dict[str, tuple[Any, str]] = {}
@@ -918,22 +905,16 @@ def _build(
                     lines_of,
                 )
 
-    # ---- calendar overrides
-    cal = overrides
-    if cal is None and setting("calendar_file"):
-        if read_calendar is None:
-            cal = NO_OVERRIDES
-        else:
-            try:
-                cal = read_calendar(setting("calendar_file"))
-            except CalendarOverridesError as exc:
-                problems.add(
-                    where("calendar_file"),
-                    ("calendar_file",),
-                    str(exc),
-                    "calendar",
-                    lines_of.get(where("calendar_file")),
-                )
+    # ---- the calendar is one service setting now, not a menu key
+    if setting("calendar_file"):
+        problems.add(
+            where("calendar_file"),
+            ("calendar_file",),
+            "calendar_file is no longer read from menus: set calendar.file in the service config "
+            "(one calendar for IVR hours, SLA due dates and callbacks)",
+            "calendar",
+            lines_of.get(where("calendar_file")),
+        )
 
     if problems.items:
         raise MenuError(problems.items)
@@ -947,7 +928,7 @@ def _build(
         defaults=setting("defaults") or Defaults(),
         hours=hours,
         nodes=nodes,
-        overrides=cal or NO_OVERRIDES,
+        calendar=calendar,
         sources=sources,
     )
 

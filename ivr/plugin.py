@@ -14,6 +14,7 @@ import aiohttp
 from hotline.redisutil import connect
 from ivr.agi import IvrComponent
 from ivr.announcement_store import AnnouncementStore
+from ivr.calendar import DEFAULT_CALENDAR, WorkingCalendar
 from ivr.menu_watch import MenuWatcher
 from ivr.workorders import InMemoryWorkOrders, RtWorkOrders, WorkOrderLookup
 from queues.handover import HandOver
@@ -64,11 +65,14 @@ class _LazyRt(RtWorkOrders):
             self._session = None
 
 
-def build_ivr(settings: object, ami: AmiClient, hand_over: HandOver) -> IvrComponent:
-    """The IVR component for ``settings`` (a ``hotline.config.Settings``: ``.ivr`` and ``.redis``)."""
+def build_ivr(settings: object, ami: AmiClient, hand_over: HandOver,
+              calendar: WorkingCalendar = DEFAULT_CALENDAR) -> IvrComponent:
+    """The IVR component for ``settings`` (a ``hotline.config.Settings``: ``.ivr`` and ``.redis``);
+    ``calendar`` is the service's working calendar (schedule nodes)."""
     cfg = settings.ivr  # type: ignore[attr-defined]
     redis_cfg = settings.redis  # type: ignore[attr-defined]
-    menus = MenuWatcher(cfg.menu_path, prompt_dir=cfg.prompt_dir, interval_s=cfg.reload_interval_s)
+    menus = MenuWatcher(cfg.menu_path, prompt_dir=cfg.prompt_dir, interval_s=cfg.reload_interval_s,
+                        calendar=calendar)
     store = announcement_store(redis_cfg.url, redis_cfg.key_prefix, cfg.announcements_key, cfg.lookup_timeout_s)
     work_orders: WorkOrderLookup
     if cfg.work_orders == "rt":

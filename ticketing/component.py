@@ -26,6 +26,7 @@ import aiohttp
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
+from ivr.calendar import DEFAULT_CALENDAR, WorkingCalendar
 from speech.jobs import JobOutcome
 from telephony.calls import CallEnded, CallEvent
 from telephony.tracker import CallTracker
@@ -343,6 +344,7 @@ def build(
     mqtt_prefix: str = "hotline",
     facts: FactsProvider | None = None,
     card_hook: CardHook | None = None,
+    calendar: WorkingCalendar = DEFAULT_CALENDAR,
 ) -> Ticketing:
     """Build the ticketing component (nothing connects until ``start``).
 
@@ -354,6 +356,7 @@ def build(
             ``ticketing.mqtt``).
         facts: the IVR/routing facts provider (see :class:`WorkOrders`).
         card_hook: the department-reminder hook (see :class:`ticketing.monitor.SlaMonitor`).
+        calendar: the service's working calendar (due dates; :func:`ivr.calendar.build_calendar`).
     Raises:
         ValueError: RT is enabled but has no URL or credentials (the message names the file).
     """
@@ -363,7 +366,7 @@ def build(
     writer = OutboxWriter(outbox, max_buffer=s.outbox.max_buffer)
     wo = s.work_orders
     index = WorkOrderIndex(redis, wo.index_key, wo.cards_key)
-    policy = s.monitor.policy()
+    policy = s.monitor.policy(calendar)
     work_orders = WorkOrders(
         tracker, writer, index, facts=facts, publish_call_events=wo.publish_call_events,
         default_queue=wo.default_queue, recording_url_template=wo.recording_url_template,
@@ -419,7 +422,8 @@ def build(
     return component
 
 
-def components_for(settings: Settings, tracker: CallTracker, facts: FactsProvider | None = None) -> list[Ticketing]:
+def components_for(settings: Settings, tracker: CallTracker, facts: FactsProvider | None = None,
+                   calendar: WorkingCalendar = DEFAULT_CALENDAR) -> list[Ticketing]:
     """What :class:`hotline.service.Service` adds: ``[Ticketing]`` when ``ticketing.enabled``, else ``[]``.
 
     Raises:
@@ -429,4 +433,5 @@ def components_for(settings: Settings, tracker: CallTracker, facts: FactsProvide
     if not t.enabled:
         return []
     return [build(t, tracker, redis_url=settings.redis.url, mqtt_host=settings.mqtt.host,
-                  mqtt_port=settings.mqtt.port, mqtt_prefix=settings.mqtt.topic_prefix, facts=facts)]
+                  mqtt_port=settings.mqtt.port, mqtt_prefix=settings.mqtt.topic_prefix, facts=facts,
+                  calendar=calendar)]

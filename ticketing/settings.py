@@ -30,6 +30,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ivr.calendar import DEFAULT_CALENDAR, WorkingCalendar
 from speech.jobs import DEFAULT_RESULTS_HASH, DEFAULT_RESULTS_STREAM
 from ticketing.connector import WORK_ORDER_CREATED, WORK_ORDER_TRANSCRIPT, WORK_ORDER_UPDATED
 from ticketing.delivery import DEFAULT_PREFIX
@@ -164,9 +165,10 @@ class MonitorSettings(_Strict):
     yellow_within_s: float | None = Field(14_400.0, ge=0)
     check_closed_in_rt: bool = True
 
-    def policy(self) -> SlaPolicy:
+    def policy(self, calendar: WorkingCalendar = DEFAULT_CALENDAR) -> SlaPolicy:
+        """The SLA policy (due dates and cards) on ``calendar`` (the service's one calendar)."""
         within = None if self.yellow_within_s is None else dt.timedelta(seconds=self.yellow_within_s)
-        return SlaPolicy(yellow_ratio=self.yellow_ratio, yellow_within=within)
+        return SlaPolicy(yellow_ratio=self.yellow_ratio, yellow_within=within, calendar=calendar)
 
 
 class TicketingSettings(_Strict):

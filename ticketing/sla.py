@@ -1,8 +1,9 @@
 """Work-order SLA clock: due dates on the Chinese working calendar, yellow and red cards.
 
 Pure: no clock is read here (``now`` is an argument), nothing is published. The working calendar
-(statutory holidays, make-up working days, local overrides) is :mod:`ivr.calendar`, shared with
-the IVR's business hours so that both agree on what a working day is.
+(statutory holidays, make-up working days, the operator's calendar file) is one
+:class:`ivr.calendar.WorkingCalendar`, built in the composition root and shared with the IVR's
+business hours and the callbacks dialler so that all agree on what a working day is.
 
 Deadlines, by call type (defaults; each one is configurable in :class:`SlaPolicy`):
 
@@ -11,10 +12,14 @@ Deadlines, by call type (defaults; each one is configurable in :class:`SlaPolicy
 * complaint (投诉): 5 working days;
 * suggestion (建议): 10 working days.
 
-"N working days" follows :func:`ivr.calendar.add_working_days`: the same clock time on the N-th
+"N working days" follows :meth:`ivr.calendar.WorkingCalendar.add_working_days`: the same clock time on the N-th
 working day after the day of receipt (the day of receipt never counts). A request received on
 Tuesday 2025-09-30 10:00 is due Tuesday 2025-10-14 10:00: Oct 1-8 are the National Day and
 Mid-Autumn holidays, then Oct 9, 10, 11 (a make-up Saturday), 13 and 14.
+
+A due date is never refused: :func:`due_for` says which source(s) the counted days came from
+(``file``, ``chinese-calendar``, ``holidays``) and is ``provisional`` when a year had no official
+data and the weekday rule was used (a WARNING is logged once for that year by the calendar).
 
 Cards (督办 yellow/red cards), for an open work order at ``now``:
 
@@ -36,7 +41,7 @@ from enum import StrEnum
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from ivr.calendar import NO_OVERRIDES, CalendarOverrides, add_working_days
+from ivr.calendar import DEFAULT_CALENDAR, DueDate, WorkingCalendar
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -91,14 +96,14 @@ class SlaPolicy:
         yellow_ratio: yellow when the time left is at most this fraction (0-1) of the allowance.
         yellow_within: yellow when the time left is at most this duration (None: ratio only).
         zone: the zone in which calendar days are counted.
-        overrides: local holidays and make-up days (from :func:`ivr.calendar.parse_overrides`).
+        calendar: the service's working calendar (:func:`ivr.calendar.build_calendar`).
     """
 
     allowances: Mapping[CallType, Allowance] = field(default_factory=_default_allowances)
     yellow_ratio: float = 0.2
     yellow_within: dt.timedelta | None = dt.timedelta(hours=4)
     zone: ZoneInfo = SHANGHAI
-    overrides: CalendarOverrides = NO_OVERRIDES
+    calendar: WorkingCalendar = DEFAULT_CALENDAR
 
     def __post_init__(self) -> None:
         missing = [t.value for t in CallType if t not in self.allowances]
@@ -131,30 +136,37 @@ def _require_aware(name: str, value: dt.datetime) -> None:
         raise ValueError(f"{name} must be an aware datetime, got naive {value.isoformat()}")
 
 
-def due_date(
-    call_type: CallType | str, received: dt.datetime, policy: SlaPolicy = DEFAULT_POLICY
-) -> dt.datetime:
-    """The deadline of a work order.
+def due_for(call_type: CallType | str, received: dt.datetime, policy: SlaPolicy = DEFAULT_POLICY) -> DueDate:
+    """The deadline of a work order, with the calendar source(s) it used.
 
     Args:
         call_type: a :class:`CallType` or its value (``"consultation"``...).
         received: when the work order was accepted; aware (any zone).
-        policy: allowances, zone and calendar overrides.
+        policy: allowances, zone and the working calendar.
     Returns:
-        An aware datetime in ``policy.zone``.
+        ``DueDate.at`` is aware, in ``policy.zone``; ``sources`` is ``()`` for calendar hours;
+        ``provisional`` when a counted day is from the weekday rule (a year with no official data).
     Raises:
-        ValueError: ``received`` is naive, or ``call_type`` is unknown.
-        ivr.calendar.UnknownCalendarYear: a day on the way is in a year the holiday data does not
-            cover (and the overrides do not allow a weekends-only fallback).
+        ValueError: ``received`` is naive, or ``call_type`` is unknown. Never for a calendar year.
     """
     _require_aware("received", received)
     allowance = policy.allowances[CallType(call_type)]
-    local = received.astimezone(policy.zone)
     if allowance.hours is not None:
         # Calendar hours: add in UTC so that a zone's offset change cannot shift the deadline.
-        return (received.astimezone(dt.UTC) + dt.timedelta(hours=allowance.hours)).astimezone(policy.zone)
+        return DueDate((received.astimezone(dt.UTC) + dt.timedelta(hours=allowance.hours)).astimezone(policy.zone))
     assert allowance.working_days is not None
-    return add_working_days(local, allowance.working_days, policy.overrides)
+    return policy.calendar.add_working_days(received.astimezone(policy.zone), allowance.working_days)
+
+
+def due_date(
+    call_type: CallType | str, received: dt.datetime, policy: SlaPolicy = DEFAULT_POLICY
+) -> dt.datetime:
+    """The deadline only (see :func:`due_for`, which also says the calendar source).
+
+    Raises:
+        ValueError: ``received`` is naive, or ``call_type`` is unknown.
+    """
+    return due_for(call_type, received, policy).at
 
 
 def card_for(work_order: WorkOrderClock, now: dt.datetime, policy: SlaPolicy = DEFAULT_POLICY) -> Card | None:

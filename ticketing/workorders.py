@@ -37,7 +37,7 @@ from typing import Any
 
 from telephony.calls import Call, CallEnded, CallEvent, CallStarted, LegAdded, LegEnded
 from ticketing.connector import WORK_ORDER_CREATED, WORK_ORDER_TRANSCRIPT, OutboxEvent
-from ticketing.sla import DEFAULT_POLICY, CallType, Card, SlaPolicy, WorkOrderClock, card_for, due_date
+from ticketing.sla import DEFAULT_POLICY, CallType, Card, SlaPolicy, WorkOrderClock, card_for, due_for
 from ticketing.topics import (
     AGENT_STATE,
     CALL_ENDED,
@@ -156,7 +156,8 @@ def work_order_created(
         return None
     call_type = CallType(f.call_type or CallType.CONSULTATION)
     received = _iso(call.ended_at, policy)
-    due = due_date(call_type, received, policy)
+    due_at = due_for(call_type, received, policy)  # never refused for a calendar year (provisional)
+    due = due_at.at
     caller = f.caller_number or call.caller_number
     recording = f.recording_url or (
         recording_url_template.format(linkedid=call.linkedid) if recording_url_template else None
@@ -168,7 +169,7 @@ def work_order_created(
         f"受理坐席 agent: {agent}",
         f"来电时间 received: {received.isoformat()}",
         f"通话时长 duration: {duration_s:.0f} s",
-        f"办理时限 due: {due.isoformat()}",
+        f"办理时限 due: {due.isoformat()}" + (f" (暂定 provisional, {due_at.source})" if due_at.provisional else ""),
         f"linkedid: {call.linkedid}",
     ])
     payload: dict[str, Any] = {
@@ -182,6 +183,8 @@ def work_order_created(
         "agent_id": agent,
         "received": received.isoformat(),
         "due": due.isoformat(),
+        "due_source": due_at.source,
+        "due_provisional": due_at.provisional,
         "duration_s": duration_s,
         "description": description,
     }

@@ -3,11 +3,13 @@
 Probes, each bounded by ``timeout_s``: AMI login (``AmiClient``), Redis ``PING``, MQTT CONNECT
 (aiomqtt), the ticketing server (RT 5 REST2 ``/REST/2.0/rt`` with the lab token, or any HTTP
 answer from the base URL), the Vosk model folder (:func:`speech.models.resolve_model_path`), and
-the web users file. Output, e.g.::
+the web users file, and the working calendar (a WARN line, not a failure, when the official holiday
+data ends within ``calendar.warn_days``). Output, e.g.::
 
     ok    config     /etc/hotline.yaml
     ok    ami        127.0.0.1:5038 Asterisk 22.5.2 (login as hotline)
     FAIL  redis      redis://127.0.0.1:6379/0: Connection refused -- is redis-server running? (`hotline lab up`)
+    WARN  calendar   official holiday data ends 2026-12-31: ... add 2027 ... to calendar.file
 
 Exit code 0 when every probe passed, 1 otherwise (the config failing to load is exit 2, from the CLI).
 """
@@ -29,14 +31,17 @@ from telephony.ami import AmiClient, AmiError
 
 @dataclass(frozen=True, slots=True)
 class Probe:
-    """One probe's outcome: ``name``, ``ok`` and a one-line ``detail`` saying what to fix."""
+    """One probe's outcome: ``name``, ``ok`` and a one-line ``detail`` saying what to fix; ``warn``
+    marks a passing probe that needs attention soon (printed ``WARN``, exit code still 0)."""
 
     name: str
     ok: bool
     detail: str
+    warn: bool = False
 
     def line(self) -> str:
-        return f"{'ok  ' if self.ok else 'FAIL'}  {self.name:10} {self.detail}"
+        mark = "FAIL" if not self.ok else "WARN" if self.warn else "ok  "
+        return f"{mark}  {self.name:10} {self.detail}"
 
 
 async def probe_ami(settings: Settings, timeout_s: float) -> Probe:
@@ -135,9 +140,16 @@ async def probe_users(settings: Settings, timeout_s: float) -> Probe:
     return Probe("web", True, f"{len(users)} users in {wcfg.users_file}")
 
 
+async def probe_calendar(settings: Settings, timeout_s: float) -> Probe:
+    """The working calendar: the operator's file loads, and how long the official data lasts."""
+    from hotline.calendar_ops import calendar_probe
+
+    return await asyncio.to_thread(calendar_probe, settings.calendar)
+
+
 PROBES: dict[str, Callable[[Settings, float], Awaitable[Probe]]] = {
     "ami": probe_ami, "redis": probe_redis, "mqtt": probe_mqtt, "ticketing": probe_ticketing,
-    "vosk": probe_vosk, "web": probe_users,
+    "vosk": probe_vosk, "web": probe_users, "calendar": probe_calendar,
 }
 
 

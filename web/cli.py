@@ -75,5 +75,5 @@ def register(sub: Any) -> None:
 
     check = sub.add_parser("check", help="validate the config and probe AMI, Redis, MQTT, ticketing, Vosk")
     check.add_argument("--timeout", type=float, default=5.0, help="seconds per probe")
-    check.add_argument("--only", help="comma-separated probes: ami,redis,mqtt,ticketing,vosk,web")
+    check.add_argument("--only", help="comma-separated probes: ami,redis,mqtt,ticketing,vosk,web,calendar")
     check.set_defaults(func=_cmd_check)

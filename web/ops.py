@@ -12,6 +12,8 @@ Metrics (all gauges unless ``_total``):
 * ``hotline_agents{status}`` -- agents per status.
 * ``hotline_outbox_depth``, ``hotline_transcription_backlog``, ``hotline_workers`` -- from the
   :class:`web.providers.OpsGauges` providers wired in; absent when nothing provides them.
+* ``hotline_calendar_days_left`` -- days until the official holiday data ends (alert at <= 60:
+  due dates after it are provisional; :class:`hotline.calendar_ops.CalendarGauges`).
 * ``hotline_wallboard_clients`` -- connected wallboard WebSockets.
 """
 
@@ -30,7 +32,7 @@ from telephony.calls import CallModel
 from web.providers import Floor, OpsGauges
 
 OPS_NAMES = {"outbox_depth": "hotline_outbox_depth", "transcription_backlog": "hotline_transcription_backlog",
-             "workers": "hotline_workers"}
+             "workers": "hotline_workers", "calendar_days_left": "hotline_calendar_days_left"}
 
 
 class EventRate:

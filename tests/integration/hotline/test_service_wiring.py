@@ -23,3 +23,21 @@ def test_given_callbacks_on_when_service_built_then_routing_hooks_reach_the_dial
     assert dispatcher.call_answered_hook == callbacks.dialler.on_agent_answered
     # the core's maximum-wait OfferCallback reaches the callback offer
     assert callbacks.offers is not None and dispatcher.offer_callback_hook == callbacks.offers.on_offer_callback
+
+
+def test_given_calendar_file_when_service_built_then_one_calendar_reaches_ivr_sla_and_dialler(tmp_path) -> None:
+    from ivr.calendar import FILE
+
+    (tmp_path / "cal.yaml").write_text("years:\n  2027:\n    holidays:\n      2027-01-01: 元旦\n", encoding="utf-8")
+    settings = Settings.model_validate({"calendar": {"file": str(tmp_path / "cal.yaml")},
+                                        "ticketing": {"enabled": True}})
+    service = Service(settings, event_log=False)
+    calendar = service.calendar
+    assert calendar.year(2027).source == FILE
+    assert service.ivr is not None and service.ivr.menus.calendar is calendar  # schedule nodes
+    ticketing = next(c for c in service.components if type(c).__name__ == "Ticketing")
+    assert ticketing.work_orders.policy.calendar is calendar  # SLA due dates
+    assert ticketing.monitor is None or ticketing.monitor.policy.calendar is calendar
+    assert service.callbacks is not None
+    assert service.callbacks.dialler.policy.calendar is calendar  # calling windows and retries
+    assert service.callbacks.api.policy.calendar is calendar

@@ -168,3 +168,12 @@ def test_given_open_job_when_cancelled_or_rescheduled_then_closed_jobs_refuse() 
         pol.cancel(cancelled, now)
     with pytest.raises(JobClosed):
         pol.reschedule(cancelled, now, DAY, now)
+
+
+def test_given_retry_in_a_year_no_calendar_knows_when_recorded_then_next_window_by_weekday_rule() -> None:
+    now = at(2031, 3, 7, 20, 55)  # Friday 20:55 in a year with no official holiday data
+    job = pol.start_attempt(pol.schedule(_job(created_at=now, not_before_at=now), NO_WEEKENDS, now), now, "a1")
+    after = pol.record_outcome(job, Outcome.BUSY, NO_WEEKENDS, now)  # never raises for the year
+    assert after.status is JobStatus.PENDING
+    assert after.next_at == at(2031, 3, 10, 8, 30)  # Monday: weekday rule
+    assert pol.next_allowed_at(DAY, at(2027, 1, 1, 9)) == at(2027, 1, 1, 9)  # 2027 provisional: a Friday

@@ -1,4 +1,7 @@
-"""Working calendar: statutory holidays, make-up days, overrides, business hours, SLA arithmetic."""
+"""Working calendar: statutory holidays, make-up days, business hours, SLA arithmetic (default calendar).
+
+Sources, the operator's file, provisional years: ``test_working_calendar.py``.
+"""
 
 from __future__ import annotations
 
@@ -8,17 +11,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from ivr.calendar import (
-    NO_OVERRIDES,
     BusinessHours,
-    CalendarOverrides,
-    CalendarOverridesError,
-    UnknownCalendarYear,
     add_working_days,
     add_working_hours,
     day_kind,
     is_working_day,
-    load_overrides,
-    parse_overrides,
     status_at,
     working_days_between,
 )
@@ -61,31 +58,6 @@ def test_given_date_when_asking_is_working_day_then_make_up_days_count_and_holid
     day: dt.date, working: bool
 ) -> None:
     assert is_working_day(day) is working
-
-
-@pytest.mark.parametrize(
-    ("overrides", "day", "working"),
-    [
-        (CalendarOverrides(holidays=frozenset({D(2025, 10, 10)})), D(2025, 10, 10), False),  # typhoon day
-        (CalendarOverrides(workdays=frozenset({D(2025, 10, 12)})), D(2025, 10, 12), True),
-        (CalendarOverrides(workdays=frozenset({D(2025, 10, 3)})), D(2025, 10, 3), True),  # wins over library
-        (CalendarOverrides(workdays=frozenset({D(2030, 1, 5)})), D(2030, 1, 5), True),  # unknown year, declared
-        (CalendarOverrides(unknown_year="weekends"), D(2030, 1, 7), True),  # Monday, fallback
-        (CalendarOverrides(unknown_year="weekends"), D(2030, 1, 5), False),  # Saturday, fallback
-    ],
-)
-def test_given_local_override_when_classifying_then_override_wins_over_library(
-    overrides: CalendarOverrides, day: dt.date, working: bool
-) -> None:
-    assert is_working_day(day, overrides) is working
-
-
-def test_given_year_unknown_to_library_when_no_fallback_then_clear_error_names_year() -> None:
-    with pytest.raises(UnknownCalendarYear, match="2030") as exc:
-        is_working_day(D(2030, 1, 7))
-    assert exc.value.year == 2030
-    assert "unknown_year: weekends" in str(exc.value)
-    assert isinstance(exc.value, ValueError)
 
 
 @pytest.mark.parametrize(
@@ -196,36 +168,5 @@ def test_given_start_when_adding_working_hours_then_only_open_time_counts(
 def test_given_no_opening_ranges_when_adding_working_hours_then_value_error() -> None:
     with pytest.raises(ValueError, match="no opening time"):
         add_working_hours(
-            dt.datetime(2025, 10, 9, tzinfo=SH), 1, BusinessHours(), CalendarOverrides(unknown_year="weekends")
+            dt.datetime(2025, 10, 9, tzinfo=SH), 1, BusinessHours()
         )
-
-
-def test_given_overrides_file_when_loading_yaml_or_json_then_dates_parsed(tmp_path) -> None:
-    (tmp_path / "cal.yaml").write_text("holidays: [2025-10-10]\nworkdays: ['2030-01-05']\nunknown_year: weekends\n")
-    (tmp_path / "cal.json").write_text('{"holidays": ["2025-10-10"]}')
-    loaded = load_overrides(tmp_path / "cal.yaml")
-    assert loaded == CalendarOverrides(frozenset({D(2025, 10, 10)}), frozenset({D(2030, 1, 5)}), "weekends")
-    assert load_overrides(tmp_path / "cal.json").holidays == frozenset({D(2025, 10, 10)})
-    (tmp_path / "empty.yaml").write_text("")
-    assert load_overrides(tmp_path / "empty.yaml") == NO_OVERRIDES
-
-
-@pytest.mark.parametrize(
-    ("data", "fragments"),
-    [
-        ({"holidays": ["2025-10-10"], "workdays": ["2025-10-10"]}, ["both holiday and workday"]),
-        ({"holidays": ["2025-13-01"], "extra": 1}, ["holidays.0", "extra"]),
-        ({"unknown_year": "guess"}, ["unknown_year"]),
-    ],
-)
-def test_given_bad_overrides_when_parsing_then_every_problem_reported(data: dict, fragments: list[str]) -> None:
-    with pytest.raises(CalendarOverridesError) as exc:
-        parse_overrides(data, "cal.yaml")
-    for fragment in fragments:
-        assert fragment in str(exc.value)
-    assert str(exc.value).startswith("cal.yaml: ")
-
-
-def test_given_missing_overrides_file_when_loading_then_error_names_file(tmp_path) -> None:
-    with pytest.raises(CalendarOverridesError, match=r"nope\.yaml"):
-        load_overrides(tmp_path / "nope.yaml")

@@ -268,10 +268,12 @@ def test_given_calendar_day_when_calling_then_schedule_branches_by_working_calen
     assert batches[-1][1].prompt == f"hotline/zh/{first_prompt}"
 
 
-def test_given_year_unknown_to_calendar_when_schedule_runs_then_weekends_rule_and_warning(menu: Menu) -> None:
-    state, batches = walk(menu, [keys("1")], now=at(2030, 1, 7, 10))  # a Monday
+def test_given_year_unknown_to_calendar_when_schedule_runs_then_weekday_rule_and_provisional_warning(
+    menu: Menu,
+) -> None:
+    state, batches = walk(menu, [keys("1")], now=at(2031, 1, 6, 10))  # a Monday; no source knows 2031
     assert batches[-1][1] == PlayPrompt("hotline/zh/welcome")
-    assert any("2030" in w for w in state.warnings)
+    assert any("2031" in w and "provisional" in w for w in state.warnings)
 
 
 WO_START = [keys("1"), P, keys("5")]

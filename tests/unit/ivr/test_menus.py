@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from hotline.errors import HotlineError
-from ivr.calendar import CalendarOverrides
+from ivr.calendar import WorkingCalendar
 from ivr.menus import CollectNode, MenuError, MenuNode, MenuProblem, load_menu, parse_menu
 
 BASE: dict[str, Any] = {
@@ -357,21 +357,18 @@ def test_given_prompt_dir_when_loading_then_sound_files_of_any_extension_count(t
     assert load_menu(tmp_path / "m.yaml", prompt_dir=sounds).id == "t"
 
 
-def test_given_calendar_file_when_loading_then_overrides_read_relative_to_menu(tmp_path) -> None:
+def test_given_menu_calendar_file_when_loading_then_problem_points_to_service_calendar_setting(tmp_path) -> None:
     (tmp_path / "m.yaml").write_text(menu_text(calendar_file="cal.yaml"))
-    (tmp_path / "cal.yaml").write_text("holidays: [2025-10-10]\n")
-    menu = load_menu(tmp_path / "m.yaml")
-    assert len(menu.overrides.holidays) == 1
-    given = CalendarOverrides(unknown_year="weekends")
-    assert load_menu(tmp_path / "m.yaml", overrides=given).overrides is given
-
-
-def test_given_bad_calendar_file_when_loading_then_problem_points_at_calendar_file_key(tmp_path) -> None:
-    (tmp_path / "m.yaml").write_text(menu_text(calendar_file="cal.yaml"))
-    (tmp_path / "cal.yaml").write_text("holidays: [someday]\n")
     with pytest.raises(MenuError) as exc:
         load_menu(tmp_path / "m.yaml")
     assert [(p.kind, p.path) for p in exc.value.problems] == [("calendar", "calendar_file")]
+    assert "calendar.file" in exc.value.problems[0].message
+
+
+def test_given_service_calendar_when_loading_then_menu_carries_it(tmp_path) -> None:
+    (tmp_path / "m.yaml").write_text(menu_text())
+    calendar = WorkingCalendar([])
+    assert load_menu(tmp_path / "m.yaml", calendar=calendar).calendar is calendar
 
 
 def test_given_collect_node_when_parsing_then_defaults_are_sane() -> None:

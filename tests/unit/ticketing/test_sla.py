@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from ivr.calendar import parse_overrides
+from ivr.calendar import WorkingCalendar, parse_calendar_file
 from ticketing.sla import (
     SHANGHAI,
     Allowance,
@@ -15,6 +15,7 @@ from ticketing.sla import (
     WorkOrderClock,
     card_for,
     due_date,
+    due_for,
 )
 
 
@@ -66,8 +67,11 @@ def test_given_complaint_and_suggestion_then_allowances_are_configurable() -> No
     assert due_date(CallType.SUGGESTION, sh(2025, 9, 30, 10), policy) == sh(2025, 10, 9, 10)
 
 
-def test_given_local_override_holiday_then_deadline_moves() -> None:
-    policy = SlaPolicy(overrides=parse_overrides({"holidays": ["2025-10-13"]}))
+def test_given_operator_file_with_extra_holiday_then_deadline_moves() -> None:
+    file = parse_calendar_file({"years": {2025: {
+        "holidays": {"2025-10-01..2025-10-08": "国庆节、中秋节", "2025-10-13": "台风停工"},
+        "workdays": {"2025-09-28": "调休上班", "2025-10-11": "调休上班"}}}})
+    policy = SlaPolicy(calendar=WorkingCalendar.packages(file))
     assert due_date(CallType.REQUEST, sh(2025, 9, 30, 10), policy) == sh(2025, 10, 15, 10)
 
 
@@ -125,3 +129,14 @@ def test_given_closed_work_order_then_no_card_even_if_late() -> None:
 def test_given_naive_now_then_value_error() -> None:
     with pytest.raises(ValueError, match="aware"):
         card_for(CONSULT, dt.datetime(2025, 10, 2))
+
+
+def test_given_request_in_a_year_no_source_knows_then_provisional_due_date_not_an_error() -> None:
+    due = due_for(CallType.REQUEST, sh(2031, 3, 7, 10))
+    assert due.at == sh(2031, 3, 14, 10)
+    assert (due.source, due.provisional) == ("weekdays", True)
+
+
+def test_given_consultation_then_due_source_is_the_clock() -> None:
+    due = due_for(CallType.CONSULTATION, sh(2031, 3, 7, 10))
+    assert (due.at, due.source, due.provisional) == (sh(2031, 3, 8, 10), "clock", False)

@@ -162,3 +162,28 @@ def test_card_event_says_how_overdue_and_carries_level_in_its_id() -> None:
 def test_record_round_trips_json() -> None:
     record = _record("yellow")
     assert WorkOrderRecord.from_json(record.to_json()) == record
+
+
+@pytest.mark.parametrize(("ended", "source"), [
+    (dt.datetime(2026, 12, 28, 16, 0, tzinfo=SHANGHAI), "chinese-calendar+weekdays"),  # due in 2027
+    (dt.datetime(2031, 3, 7, 10, 0, tzinfo=SHANGHAI), "weekdays"),  # a year no source knows
+])
+def test_given_request_due_in_a_year_without_official_data_then_work_order_created_provisional(
+    ended: dt.datetime, source: str
+) -> None:
+    end_s = ended.timestamp()
+    call = EndedCall("1798440000.7", "13800138000", end_s - 60, end_s, ("1281",))
+
+    event = work_order_created(call, CallFacts(call_type="request"))
+
+    assert event is not None and event.kind == WORK_ORDER_CREATED
+    assert event.payload["due_source"] == source and event.payload["due_provisional"] is True
+    assert dt.datetime.fromisoformat(event.payload["due"]) > ended
+    assert "暂定 provisional" in event.payload["description"]
+
+
+def test_given_request_in_known_year_then_due_source_named_and_not_provisional() -> None:
+    call = ended_call(run_call(agent_answers=True).calls[LID])
+    event = work_order_created(call, CallFacts(call_type="request"))
+    assert event is not None
+    assert (event.payload["due_source"], event.payload["due_provisional"]) == ("chinese-calendar", False)
