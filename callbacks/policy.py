@@ -19,7 +19,8 @@ holiday rule is checked on that date (so 00:30 on a holiday morning is allowed w
 opened the evening before on a working day, and 00:30 on the morning after a holiday is not).
 Statutory holidays (``policy.calendar.day_kind(...) == "holiday"``, the service's one
 :class:`ivr.calendar.WorkingCalendar`) have no window unless the job is urgent; rest days (weekends)
-follow ``policy.rest_days``. A year with no official holiday data follows the weekday rule
+follow ``policy.rest_days``. A year with no official holiday data follows the statutory holidays
+computed by law (no make-up working days), or the weekday rule without the ``holidays`` package
 (provisional, logged once by the calendar): a retry is never refused for its year.
 
 Retry gaps by outcome: after a failed attempt the next one is due at
@@ -206,7 +207,7 @@ def next_allowed_at(policy: SchedulePolicy, at: float, urgent: bool = False) -> 
         Epoch seconds (``at`` itself when it is allowed).
     Raises:
         InvalidSchedule: no allowed instant in the next 400 days (never for a calendar year: an
-            uncovered year follows the weekday rule).
+            uncovered year follows a provisional tier).
     """
     zone = ZoneInfo(policy.tz)
     local = dt.datetime.fromtimestamp(at, zone)

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ivr.calendar import (
+    WEEKDAYS,
     CalendarSettings,
     DayInfo,
     WorkingCalendar,
@@ -44,12 +45,22 @@ class CalendarGauges:
 
 
 def coverage(calendar: WorkingCalendar, today: dt.date) -> str:
-    """``"2026: chinese-calendar, 2027: none"``: the source of this year and the next."""
+    """``"2026: chinese-calendar, 2027: none (holidays-statutory, provisional)"``: the source of this year
+    and the next (an unknown year names the provisional tier it uses, logged once by the calendar)."""
     parts = []
     for year in (today.year, today.year + 1):
         data = calendar.known(year)
-        parts.append(f"{year}: {data.source if data is not None else 'none (weekday rule, provisional)'}")
+        source = data.source if data is not None else f"none ({calendar.year(year).source}, provisional)"
+        parts.append(f"{year}: {source}")
     return ", ".join(parts)
+
+
+def _provisional_text(calendar: WorkingCalendar, year: int) -> str:
+    """What a provisional year follows: ``"holidays-statutory: statutory holidays computed by law, ..."``."""
+    source = calendar.year(year).source
+    if source == WEEKDAYS:
+        return f"{source}: weekday rule Mon-Fri, no holidays"
+    return f"{source}: statutory holidays computed by law, no make-up working days (调休上班)"
 
 
 def probe_for(calendar: WorkingCalendar, today: dt.date, warn_days: int = 60) -> Probe:
@@ -93,8 +104,10 @@ def show_lines(calendar: WorkingCalendar, year: int) -> list[str]:
         head += f"  ({data.note})"
     lines = [head]
     if data.provisional:
-        lines.append(f"  暂定 PROVISIONAL: no official data for {year} (file, chinese-calendar, holidays); weekday "
-                     f"rule Mon-Fri -- add {year} to calendar.file")
+        official = ", ".join(s.name for s in calendar.sources) or "no source"
+        lines.append(f"  暂定 PROVISIONAL: no official data for {year} ({official}); "
+                     f"{_provisional_text(calendar, year)} -- add {year} to calendar.file when the State "
+                     f"Council publishes it")
     days = [calendar.day(dt.date(year, 1, 1) + dt.timedelta(days=i))
             for i in range((dt.date(year + 1, 1, 1) - dt.date(year, 1, 1)).days)]
     holidays = [d for d in days if d.kind == "holiday"]
@@ -149,9 +162,10 @@ def due_lines(calendar: WorkingCalendar, received: dt.datetime, call_type: str,
     else:
         lines.append("来源 source      clock (calendar hours: holidays do not change it)")
     if due.provisional:
-        years = sorted({d for d in range(local.year, at.year + 1) if calendar.known(d) is None})
-        lines.append(f"暂定 provisional yes: no official holiday data for {', '.join(map(str, years))} "
-                     f"(weekday rule) -- add it to calendar.file")
+        years = [y for y in range(local.year, at.year + 1) if calendar.known(y) is None]
+        lines.append("暂定 provisional yes: no official holiday data for "
+                     + "; ".join(f"{y} ({_provisional_text(calendar, y)})" for y in years)
+                     + " -- add it to calendar.file when the State Council publishes it")
     else:
         lines.append("暂定 provisional no")
     return lines

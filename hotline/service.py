@@ -87,8 +87,8 @@ class Service:
         self.counters = CallCounters()
         self.calls.subscribe(self.counters)
         self.components: list[Component] = []
-        # one working calendar (calendar.file, chinese-calendar, holidays, weekday rule) for the IVR's
-        # schedule nodes, SLA due dates and the callbacks dialler (ivr/calendar.py); read here, at start
+        # one working calendar (calendar.file, chinese-calendar, holidays; provisional: holidays-statutory, weekday
+        # rule) for the IVR's schedule nodes, SLA due dates and the callbacks dialler (ivr/calendar.py); read at start
         self.calendar = build_calendar(settings.calendar.file)
         today = dt.datetime.now(SHANGHAI).date()
         if (warning := calendar_warning(self.calendar, today, settings.calendar.warn_days)) is not None:

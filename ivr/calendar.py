@@ -14,7 +14,8 @@ Day kinds, for a calendar date in local time:
   only, as every State Council notice counts them).
 * ``"rest"``: an ordinary weekend day.
 
-Sources, decided **per year**, first one that knows the year wins:
+Sources, decided **per year**: the first *official* source that knows the year wins; when none
+does, the first *provisional* fallback that can compute the year; the weekday rule last:
 
 1. ``file``: the operator's calendar file (``calendar.file``, :func:`load_calendar_file`); a year
    listed there is taken entirely from the file.
@@ -25,8 +26,18 @@ Sources, decided **per year**, first one that knows the year wins:
    days off and the make-up working days) only for the years listed in
    ``ChinaStaticHolidays.special_public_holidays`` (2001..2026 in 0.109). Only those years count as
    known: a computed year has no make-up working days and no bridging days, so it is not official.
-4. ``weekdays``: Monday-Friday working, Saturday-Sunday rest, no holidays. Every date from this
-   rule is **provisional**; the first use of such a year is logged once (WARNING) with the year.
+4. ``holidays-statutory`` (fallback, **provisional**): the same package's holidays *computed by
+   law* for a year without an official arrangement (:class:`StatutoryHolidaysSource`): 元旦, the
+   Spring Festival days, 清明, 劳动节, 端午, 中秋, 国庆, with a holiday falling on a weekend moved
+   to the next working day (``春节（补假）``). It has **no make-up working days** (调休上班): the
+   State Council decides those each year, so a Saturday that will be worked is still a rest day here.
+5. ``weekdays`` (last resort, **provisional**): Monday-Friday working, Saturday-Sunday rest, no
+   holidays; used only when the ``holidays`` package is missing or fails for the year.
+
+The first use of a provisional year is logged once (WARNING) with the year, the tier used and what
+to do (add the year to ``calendar.file`` when the State Council publishes its notice). "Known"
+(:meth:`WorkingCalendar.known`, :meth:`~WorkingCalendar.known_until`, the ``warn_days`` warning)
+always means *official* data: a provisional tier never counts as known.
 
 Nothing here raises for an uncovered year: a due date there is a provisional value, not an error.
 
@@ -40,7 +51,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -58,6 +69,7 @@ Status = Literal["open", "closed", "holiday"]
 FILE = "file"
 CHINESE_CALENDAR = "chinese-calendar"
 HOLIDAYS = "holidays"
+HOLIDAYS_STATUTORY = "holidays-statutory"
 WEEKDAYS = "weekdays"
 
 _MAX_SCAN_DAYS = 3660  # ten years: bounds every day-by-day loop
@@ -91,11 +103,13 @@ class YearData:
 
     Attributes:
         year: the calendar year.
-        source: ``"file"``, ``"chinese-calendar"``, ``"holidays"`` or ``"weekdays"``.
+        source: ``"file"``, ``"chinese-calendar"``, ``"holidays"``, ``"holidays-statutory"`` or
+            ``"weekdays"``.
         holidays: date -> name (Chinese where the source has it) of each statutory day off; weekend
             days folded into a holiday may be missing (see the module docstring).
         workdays: date -> name of each make-up working day (调休上班, a Saturday or Sunday).
-        provisional: True only for the ``weekdays`` rule (no official data for the year).
+        provisional: True for the provisional tiers (``holidays-statutory``, ``weekdays``): no official
+            data for the year, so the dates may change once the State Council publishes it.
         note: e.g. the notice the operator copied the file from (``国办发明电〔2026〕7号``), or "".
     """
 
@@ -108,7 +122,11 @@ class YearData:
 
 
 class YearSource(Protocol):
-    """A source of official holiday data: ``year(y)`` is its data for ``y``, or None if it does not know ``y``."""
+    """A source of holiday data: ``year(y)`` is its data for ``y``, or None if it does not know ``y``.
+
+    Used as an official source (``WorkingCalendar(sources=...)``) or as a provisional fallback
+    (``WorkingCalendar(..., fallbacks=...)``, whose data the calendar always marks provisional).
+    """
 
     name: str
 
@@ -124,7 +142,7 @@ class DayInfo:
         kind: ``"working"``, ``"rest"`` or ``"holiday"``.
         name: the holiday's or make-up day's name ("" for an ordinary day).
         source: the source of the day's year (see :class:`YearData`).
-        provisional: the year is covered by the weekday rule only.
+        provisional: no official data for the year (statutory holidays only, or the weekday rule).
     """
 
     day: dt.date
@@ -142,8 +160,8 @@ class DueDate:
         at: the deadline (same ``tzinfo`` as the start).
         sources: the sources of the days counted (sorted, no duplicates); ``()`` for an allowance in
             calendar hours, which no holiday changes.
-        provisional: a day counted came from the weekday rule: the deadline may move once the
-            year's official arrangement is known.
+        provisional: a day counted came from a provisional tier (``holidays-statutory`` or
+            ``weekdays``): the deadline may move once the year's official arrangement is known.
         working_days: working days counted (None for calendar hours).
     """
 
@@ -154,7 +172,7 @@ class DueDate:
 
     @property
     def source(self) -> str:
-        """``"holidays"``, ``"chinese-calendar+weekdays"``... or ``"clock"`` for calendar hours."""
+        """``"holidays"``, ``"chinese-calendar+holidays-statutory"``... or ``"clock"`` for calendar hours."""
         return "+".join(self.sources) or "clock"
 
 
@@ -195,6 +213,28 @@ class ChineseCalendarSource:
         return YearData(year, self.name, holidays, workdays)
 
 
+def _import_holidays() -> Any | None:
+    """The ``holidays`` module, or None when it is not installed (the import takes ~0.1 s)."""
+    try:
+        import holidays
+    except ImportError:
+        return None
+    return holidays
+
+
+def _computed_cn(lib: Any, year: int) -> dict[dt.date, str] | None:
+    """China's holidays of ``year`` as ``lib`` (the ``holidays`` module) computes them, ``zh_CN`` names.
+
+    Returns None (after a WARNING) when the library fails: a library change must not stop the service.
+    """
+    try:
+        days = lib.country_holidays("CN", years=year, language="zh_CN")
+        return {d: str(n) for d, n in days.items() if d.year == year}
+    except Exception as exc:  # any library failure: then this source knows nothing for the year
+        log.warning("holidays package failed for %d (%s): not used", year, exc)
+        return None
+
+
 class HolidaysSource:
     """The ``holidays`` package (China): knows a year only where it carries the official arrangement.
 
@@ -215,12 +255,11 @@ class HolidaysSource:
     def _load(self) -> Mapping[int, Any]:
         if self._table is None:
             try:
-                import holidays
                 from holidays.countries.china import ChinaStaticHolidays
             except ImportError:  # not installed: knows nothing
                 self._table = {}
             else:
-                self._lib = holidays
+                self._lib = _import_holidays()
                 self._table = dict(getattr(ChinaStaticHolidays, "special_public_holidays", {}) or {})
         return self._table
 
@@ -239,11 +278,8 @@ class HolidaysSource:
     def year(self, year: int) -> YearData | None:
         if year not in self._load() or self._lib is None:
             return None
-        try:
-            days = self._lib.country_holidays("CN", years=year, language="zh_CN")
-            holidays = {d: str(n) for d, n in days.items() if d.year == year}
-        except Exception as exc:  # a library change must not stop the service: then it knows nothing
-            log.warning("holidays package failed for %d (%s): not used", year, exc)
+        holidays = _computed_cn(self._lib, year)
+        if holidays is None:
             return None
         workdays: dict[dt.date, str] = {}
         for notice_year in (year, year + 1):  # a notice may place a make-up day in the year before
@@ -251,6 +287,36 @@ class HolidaysSource:
                 if work.year == year:
                     workdays[work] = f"调休上班（{off.isoformat()} 休息）"
         return YearData(year, self.name, holidays, workdays)
+
+
+class StatutoryHolidaysSource:
+    """The ``holidays`` package's China holidays *computed by law*, for any year: a provisional fallback.
+
+    For a year without the State Council's arrangement, ``holidays`` still computes the statutory
+    holidays (全国年节及纪念日放假办法): 元旦, 春节 (with 农历除夕), 清明节, 劳动节, 端午节, 中秋节,
+    国庆节, and moves a holiday that falls on a weekend to the next working day (``春节（补假）``).
+    What it cannot know are the make-up working days (调休上班) and the bridging days the yearly notice
+    adds, so :meth:`year` has **no workdays** and is ``provisional``. Use it only as a fallback
+    (``WorkingCalendar(..., fallbacks=[StatutoryHolidaysSource()])``): it never makes a year known.
+
+    ``year(y)`` is None when the package is not installed or fails for ``y`` (then the weekday rule).
+    """
+
+    name = HOLIDAYS_STATUTORY
+
+    def __init__(self) -> None:
+        self._lib: Any = None
+        self._loaded = False  # imported on first use
+
+    def year(self, year: int) -> YearData | None:
+        if not self._loaded:
+            self._lib, self._loaded = _import_holidays(), True
+        if self._lib is None:
+            return None
+        holidays = _computed_cn(self._lib, year)
+        if holidays is None:
+            return None
+        return YearData(year, self.name, holidays, {}, provisional=True)
 
 
 # --- the operator's file ----------------------------------------------------------------------------
@@ -379,23 +445,31 @@ def load_calendar_file(path: str | Path) -> FileSource:
 
 
 class WorkingCalendar:
-    """The working calendar: per year, the first source that knows it, else the weekday rule.
+    """The working calendar: per year, the first official source that knows it, else the first
+    provisional fallback that can compute it, else the weekday rule.
 
     Args:
-        sources: in priority order (file, chinese-calendar, holidays); :meth:`packages` gives the
-            default ones.
-    Not thread-safe (a per-year cache); cheap after a year's first use.
+        sources: the official sources, in priority order (file, chinese-calendar, holidays); only
+            these make a year *known* (:meth:`known`, :meth:`known_until`, the ``warn_days`` warning).
+        fallbacks: provisional sources for a year no official source knows, in priority order
+            (:class:`StatutoryHolidaysSource`); their data is always marked ``provisional``. Empty:
+            an unknown year goes straight to the weekday rule.
+    :meth:`packages` gives the default ones. Not thread-safe (a per-year cache); cheap after a year's
+    first use.
     """
 
-    def __init__(self, sources: Sequence[YearSource]) -> None:
+    def __init__(self, sources: Sequence[YearSource], fallbacks: Sequence[YearSource] = ()) -> None:
         self.sources = tuple(sources)
+        self.fallbacks = tuple(fallbacks)
         self._years: dict[int, YearData] = {}
         self._known: dict[int, YearData | None] = {}
 
     @classmethod
     def packages(cls, file: FileSource | None = None) -> WorkingCalendar:
-        """``file`` (if any), then ``chinese-calendar``, then ``holidays``."""
-        return cls([*([file] if file is not None else []), ChineseCalendarSource(), HolidaysSource()])
+        """Official: ``file`` (if any), ``chinese-calendar``, ``holidays``; fallback: ``holidays-statutory``;
+        then the weekday rule."""
+        return cls([*([file] if file is not None else []), ChineseCalendarSource(), HolidaysSource()],
+                   fallbacks=[StatutoryHolidaysSource()])
 
     def known(self, year: int) -> YearData | None:
         """The official data of ``year`` from the first source that knows it, or None (no log)."""
@@ -404,18 +478,31 @@ class WorkingCalendar:
         return self._known[year]
 
     def year(self, year: int) -> YearData:
-        """The data used for ``year``: official, or the provisional weekday rule (logged once, WARNING)."""
+        """The data used for ``year``: official, else provisional (a fallback's statutory holidays, else
+        the weekday rule), the provisional choice logged once per year (WARNING)."""
         data = self._years.get(year)
         if data is None:
             data = self.known(year)
             if data is None:
-                data = YearData(year, WEEKDAYS, provisional=True)
-                log.warning("calendar: no official holiday data for %d in %s; dates in %d follow the weekday "
-                            "rule (Mon-Fri working) and are provisional -- add %d to the calendar file "
-                            "(calendar.file)", year, ", ".join(s.name for s in self.sources) or "no source",
-                            year, year)
+                data = self._provisional(year)
             self._years[year] = data
         return data
+
+    def _provisional(self, year: int) -> YearData:
+        """The first fallback's data for ``year`` (marked provisional), else the weekday rule; logs once."""
+        official = ", ".join(s.name for s in self.sources) or "no source"
+        for fallback in self.fallbacks:
+            data = fallback.year(year)
+            if data is not None:
+                log.warning("calendar: no official holiday data for %d in %s; dates in %d are provisional: "
+                            "statutory holidays only (%s, computed by law), no make-up working days "
+                            "(调休上班) -- add %d to calendar.file when the State Council publishes it",
+                            year, official, year, data.source, year)
+                return replace(data, provisional=True)
+        log.warning("calendar: no official holiday data for %d in %s; dates in %d follow the weekday rule "
+                    "(Mon-Fri working, no holidays) and are provisional -- add %d to calendar.file when the "
+                    "State Council publishes it", year, official, year, year)
+        return YearData(year, WEEKDAYS, provisional=True)
 
     def day(self, day: dt.date) -> DayInfo:
         """Classify a local date (never raises; see :class:`DayInfo`)."""
@@ -485,8 +572,8 @@ class WorkingCalendar:
         """The first date without official data, scanning whole years from ``today.year``.
 
         Returns:
-            ``Jan 1`` of the first year no source knows (``today.year``'s own Jan 1 when even this
-            year is unknown).
+            ``Jan 1`` of the first year no official source knows (``today.year``'s own Jan 1 when even
+            this year is unknown); the provisional fallbacks never count.
         """
         year = today.year
         while year < today.year + _MAX_YEARS_AHEAD and self.known(year) is not None:
@@ -494,7 +581,7 @@ class WorkingCalendar:
         return dt.date(year, 1, 1)
 
     def days_left(self, today: dt.date) -> int:
-        """Days from ``today`` to the end of the known data (<= 0: today is already provisional)."""
+        """Days from ``today`` to the end of the official data (<= 0: today is already provisional)."""
         return (self.known_until(today) - today).days
 
 
@@ -515,7 +602,7 @@ class CalendarSettings(BaseModel):
 
 
 def calendar_warning(calendar: WorkingCalendar, today: dt.date, warn_days: int = 60) -> str | None:
-    """The operator warning when the known holiday data ends within ``warn_days`` of ``today``.
+    """The operator warning when the official holiday data ends within ``warn_days`` of ``today``.
 
     Returns:
         One line saying from which date due dates become provisional and what to do, or None.
@@ -525,8 +612,9 @@ def calendar_warning(calendar: WorkingCalendar, today: dt.date, warn_days: int =
         return None
     end = calendar.known_until(today)
     when = f"in {left} days" if left > 0 else "already"
+    tier = "statutory holidays only, no make-up working days" if calendar.fallbacks else "weekday rule"
     return (f"official holiday data ends {end - dt.timedelta(days=1)}: from {end} due dates and schedules "
-            f"are provisional (weekday rule) {when} -- add {end.year} (State Council notice) to calendar.file")
+            f"are provisional ({tier}) {when} -- add {end.year} (State Council notice) to calendar.file")
 
 
 def build_calendar(file: str | Path | None) -> WorkingCalendar:

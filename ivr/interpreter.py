@@ -436,13 +436,13 @@ def _enter(menu: Menu, state: SessionState, node_id: str, now: float, hops: tupl
 
 
 def _status(menu: Menu, node: Any, now: float) -> tuple[str, str | None]:
-    """Schedule status; in a year without official holiday data, the weekday rule plus a warning."""
+    """Schedule status; in a year without official holiday data, the provisional tier plus a warning."""
     hours = menu.hours[node.hours]
     status = status_at(hours, now, menu.calendar)
     day = menu.calendar.day(dt.datetime.fromtimestamp(now, hours.zone).date())
     if day.provisional:
         return status, (f"no official holiday data for {day.day.year}: schedule {node.hours!r} "
-                        f"used the weekday rule (provisional)")
+                        f"used {day.source} (provisional)")
     return status, None
 
 

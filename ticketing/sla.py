@@ -19,7 +19,9 @@ Mid-Autumn holidays, then Oct 9, 10, 11 (a make-up Saturday), 13 and 14.
 
 A due date is never refused: :func:`due_for` says which source(s) the counted days came from
 (``file``, ``chinese-calendar``, ``holidays``) and is ``provisional`` when a year had no official
-data and the weekday rule was used (a WARNING is logged once for that year by the calendar).
+data: then the statutory holidays computed by law (``holidays-statutory``, no make-up working days)
+or, without the ``holidays`` package, the weekday rule (``weekdays``) were used (a WARNING is logged
+once for that year by the calendar).
 
 Cards (督办 yellow/red cards), for an open work order at ``now``:
 
@@ -145,7 +147,8 @@ def due_for(call_type: CallType | str, received: dt.datetime, policy: SlaPolicy 
         policy: allowances, zone and the working calendar.
     Returns:
         ``DueDate.at`` is aware, in ``policy.zone``; ``sources`` is ``()`` for calendar hours;
-        ``provisional`` when a counted day is from the weekday rule (a year with no official data).
+        ``provisional`` when a counted day is from a provisional tier (``holidays-statutory`` or
+        ``weekdays``: a year with no official data).
     Raises:
         ValueError: ``received`` is naive, or ``call_type`` is unknown. Never for a calendar year.
     """

@@ -4,6 +4,7 @@ holidays, retry gaps by outcome, attempts, caps, the unknown rule, outcome mappi
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -12,6 +13,7 @@ from callbacks import policy as pol
 from callbacks.errors import JobClosed
 from callbacks.model import Job, JobKind, JobStatus, Outcome
 from callbacks.policy import CallingWindow, SchedulePolicy
+from ivr.calendar import ChineseCalendarSource, WorkingCalendar
 
 SH = ZoneInfo("Asia/Shanghai")
 
@@ -170,10 +172,13 @@ def test_given_open_job_when_cancelled_or_rescheduled_then_closed_jobs_refuse() 
         pol.reschedule(cancelled, now, DAY, now)
 
 
-def test_given_retry_in_a_year_no_calendar_knows_when_recorded_then_next_window_by_weekday_rule() -> None:
+def test_given_retry_in_a_year_no_calendar_knows_when_recorded_then_next_window_by_provisional_calendar() -> None:
     now = at(2031, 3, 7, 20, 55)  # Friday 20:55 in a year with no official holiday data
     job = pol.start_attempt(pol.schedule(_job(created_at=now, not_before_at=now), NO_WEEKENDS, now), now, "a1")
     after = pol.record_outcome(job, Outcome.BUSY, NO_WEEKENDS, now)  # never raises for the year
     assert after.status is JobStatus.PENDING
-    assert after.next_at == at(2031, 3, 10, 8, 30)  # Monday: weekday rule
-    assert pol.next_allowed_at(DAY, at(2027, 1, 1, 9)) == at(2027, 1, 1, 9)  # 2027 provisional: a Friday
+    assert after.next_at == at(2031, 3, 10, 8, 30)  # Monday (no statutory holiday near)
+    # 2027 provisional: 元旦 (Friday Jan 1) by law, the weekend joined to it, so Monday
+    assert pol.next_allowed_at(DAY, at(2027, 1, 1, 9)) == at(2027, 1, 4, 8, 30)
+    weekdays_only = replace(DAY, calendar=WorkingCalendar([ChineseCalendarSource()]))  # no holidays package
+    assert pol.next_allowed_at(weekdays_only, at(2027, 1, 1, 9)) == at(2027, 1, 1, 9)  # weekday rule: a Friday

@@ -6,7 +6,7 @@ import datetime as dt
 
 from hotline.calendar_ops import CalendarGauges, due_lines, parse_local, probe_for, show_lines
 from hotline.cli import build_parser
-from ivr.calendar import CHINESE_CALENDAR, WorkingCalendar, YearData
+from ivr.calendar import CHINESE_CALENDAR, ChineseCalendarSource, WorkingCalendar, YearData
 from ticketing.sla import SHANGHAI
 
 
@@ -45,8 +45,26 @@ def test_given_2026_when_showing_then_holidays_and_make_up_days_with_source_in_c
     assert "2026-02-17 周二  [chinese-calendar]  春节" in text
 
 
-def test_given_uncovered_year_when_showing_then_says_provisional() -> None:
-    assert "PROVISIONAL" in "\n".join(show_lines(WorkingCalendar.packages(), 2031))
+def test_given_uncovered_year_when_showing_then_statutory_tier_and_provisional() -> None:
+    text = "\n".join(show_lines(WorkingCalendar.packages(), 2027))
+    assert "2027 年  来源 source: holidays-statutory" in text
+    assert "PROVISIONAL" in text and "no make-up working days" in text and "calendar.file" in text
+    assert "2027-02-10 周三  [holidays-statutory]  春节（补假）" in text
+    assert "调休上班 make-up working days (0):" in text
+
+
+def test_given_calendar_without_holidays_package_when_showing_uncovered_year_then_weekday_rule() -> None:
+    text = "\n".join(show_lines(WorkingCalendar([ChineseCalendarSource()]), 2031))
+    assert "来源 source: weekdays" in text and "PROVISIONAL" in text and "weekday rule" in text
+    assert "节假日 holidays (0):" in text
+
+
+def test_given_request_before_new_year_2027_when_due_then_statutory_tier_named_and_provisional() -> None:
+    text = "\n".join(due_lines(WorkingCalendar.packages(), parse_local("2026-12-28 16:00"), "request"))
+    assert "2027-01-05 周二 16:00" in text
+    assert "counted   5: 2026-12-29, 2026-12-30, 2026-12-31, 2027-01-04, 2027-01-05" in text
+    assert "来源 source      chinese-calendar+holidays-statutory" in text
+    assert "provisional yes" in text and "2027 (holidays-statutory:" in text
 
 
 def test_given_request_at_golden_week_when_due_then_counted_days_and_source_printed() -> None:

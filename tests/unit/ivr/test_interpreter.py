@@ -7,6 +7,7 @@ from dataclasses import replace
 import pytest
 
 from ivr.announcements import Announcement
+from ivr.calendar import HOLIDAYS_STATUTORY, WEEKDAYS, ChineseCalendarSource, WorkingCalendar
 from ivr.interpreter import (
     CallerHungUp,
     CallFacts,
@@ -268,12 +269,21 @@ def test_given_calendar_day_when_calling_then_schedule_branches_by_working_calen
     assert batches[-1][1].prompt == f"hotline/zh/{first_prompt}"
 
 
-def test_given_year_unknown_to_calendar_when_schedule_runs_then_weekday_rule_and_provisional_warning(
+def test_given_year_unknown_to_calendar_when_schedule_runs_then_statutory_holidays_and_provisional_warning(
     menu: Menu,
 ) -> None:
-    state, batches = walk(menu, [keys("1")], now=at(2031, 1, 6, 10))  # a Monday; no source knows 2031
+    state, batches = walk(menu, [keys("1")], now=at(2027, 2, 9, 10))  # Tuesday, 春节（补假） by law
+    assert batches[-1][1].prompt == "hotline/zh/holiday"
+    assert any("2027" in w and "provisional" in w and HOLIDAYS_STATUTORY in w for w in state.warnings)
+
+
+def test_given_calendar_without_holidays_package_when_year_unknown_then_weekday_rule_and_provisional_warning(
+    menu: Menu,
+) -> None:
+    weekdays_only = replace(menu, calendar=WorkingCalendar([ChineseCalendarSource()]))  # no fallback
+    state, batches = walk(weekdays_only, [keys("1")], now=at(2027, 2, 9, 10))
     assert batches[-1][1] == PlayPrompt("hotline/zh/welcome")
-    assert any("2031" in w and "provisional" in w for w in state.warnings)
+    assert any("2027" in w and "provisional" in w and WEEKDAYS in w for w in state.warnings)
 
 
 WO_START = [keys("1"), P, keys("5")]

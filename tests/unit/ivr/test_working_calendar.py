@@ -1,10 +1,12 @@
-"""The one working calendar: sources per year (file, chinese-calendar, holidays, weekday rule),
-provisional due dates instead of errors, the operator's file, the "data runs out" warning."""
+"""The one working calendar: sources per year (file, chinese-calendar, holidays; provisional:
+holidays-statutory, weekday rule), provisional due dates instead of errors, the operator's file, the
+"data runs out" warning."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -14,10 +16,12 @@ from ivr.calendar import (
     CHINESE_CALENDAR,
     FILE,
     HOLIDAYS,
+    HOLIDAYS_STATUTORY,
     WEEKDAYS,
     CalendarFileError,
     ChineseCalendarSource,
     HolidaysSource,
+    StatutoryHolidaysSource,
     WorkingCalendar,
     YearData,
     calendar_warning,
@@ -49,6 +53,11 @@ class Known:
 FILE_2027 = {"years": {2027: {"note": "test data", "holidays": {"2027-01-01": "元旦"}, "workdays": {}}}}
 
 
+#: the official sources of the packages, no provisional fallback: an unknown year gets the weekday rule
+def weekdays_only() -> WorkingCalendar:
+    return WorkingCalendar([ChineseCalendarSource(), HolidaysSource()])
+
+
 def days(first: dt.date, last: dt.date) -> list[dt.date]:
     return [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
 
@@ -76,6 +85,9 @@ def test_given_year_holidays_only_computes_when_asked_then_it_is_not_known() -> 
 
     assert holidays.country_holidays("CN", years=2031)  # lunar holidays computed for any year...
     assert HolidaysSource().year(2031) is None  # ...but no official arrangement: not known
+    statutory = StatutoryHolidaysSource().year(2031)  # the provisional tier takes them, by law
+    assert statutory is not None and statutory.provisional is True and statutory.workdays == {}
+    assert statutory.source == HOLIDAYS_STATUTORY and statutory.holidays[D(2031, 1, 1)] == "元旦"
 
 
 def test_given_chinese_calendar_then_names_are_chinese() -> None:
@@ -90,18 +102,95 @@ def test_given_weekend_next_to_a_holiday_when_source_omits_it_then_folded_into_t
     assert cal.day(D(2026, 1, 10)).kind == "rest"
 
 
-@pytest.mark.parametrize(("sources", "year", "expected"), [
-    ([Known(FILE, {2027}), Known(CHINESE_CALENDAR, {2026, 2027})], 2027, FILE),
-    ([Known(FILE, {2027}), Known(CHINESE_CALENDAR, {2026, 2027})], 2026, CHINESE_CALENDAR),
-    ([Known(CHINESE_CALENDAR, {2026}), Known(HOLIDAYS, {2026, 2027})], 2027, HOLIDAYS),
-    ([Known(CHINESE_CALENDAR, {2026}), Known(HOLIDAYS, {2026})], 2027, WEEKDAYS),
+STATUTORY_2027 = Known(HOLIDAYS_STATUTORY, {2027})
+
+
+@pytest.mark.parametrize(("sources", "fallbacks", "year", "expected"), [
+    ([Known(FILE, {2027}), Known(CHINESE_CALENDAR, {2026, 2027})], [], 2027, FILE),
+    ([Known(FILE, {2027}), Known(CHINESE_CALENDAR, {2026, 2027})], [], 2026, CHINESE_CALENDAR),
+    ([Known(CHINESE_CALENDAR, {2026}), Known(HOLIDAYS, {2026, 2027})], [STATUTORY_2027], 2027, HOLIDAYS),
+    ([Known(CHINESE_CALENDAR, {2026}), Known(HOLIDAYS, {2026})], [STATUTORY_2027], 2027, HOLIDAYS_STATUTORY),
+    ([Known(CHINESE_CALENDAR, {2026}), Known(HOLIDAYS, {2026})], [STATUTORY_2027], 2028, WEEKDAYS),
+    ([Known(CHINESE_CALENDAR, {2026}), Known(HOLIDAYS, {2026})], [], 2027, WEEKDAYS),
 ])
-def test_given_sources_when_resolving_a_year_then_first_that_knows_it_wins(
-    sources: list[Known], year: int, expected: str
+def test_given_sources_when_resolving_a_year_then_official_first_then_fallback_then_weekday_rule(
+    sources: list[Known], fallbacks: list[Known], year: int, expected: str
 ) -> None:
-    data = WorkingCalendar(sources).year(year)
+    data = WorkingCalendar(sources, fallbacks=fallbacks).year(year)
     assert data.source == expected
-    assert data.provisional is (expected == WEEKDAYS)
+    assert data.provisional is (expected in (HOLIDAYS_STATUTORY, WEEKDAYS))  # a fallback is always provisional
+
+
+def test_given_packages_with_file_then_official_file_chinese_calendar_holidays_then_statutory_fallback() -> None:
+    cal = WorkingCalendar.packages(parse_calendar_file(FILE_2027))
+    assert [s.name for s in cal.sources] == [FILE, CHINESE_CALENDAR, HOLIDAYS]
+    assert [f.name for f in cal.fallbacks] == [HOLIDAYS_STATUTORY]
+    assert [s.name for s in WorkingCalendar.packages().sources] == [CHINESE_CALENDAR, HOLIDAYS]
+    assert cal.year(2027).source == FILE and cal.year(2026).source == CHINESE_CALENDAR
+    assert cal.year(2028).source == HOLIDAYS_STATUTORY
+
+
+def test_given_holidays_package_missing_then_statutory_tier_knows_nothing_and_weekday_rule_is_used(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import ivr.calendar as calendar
+
+    monkeypatch.setattr(calendar, "_import_holidays", lambda: None)
+    assert StatutoryHolidaysSource().year(2027) is None
+    cal = WorkingCalendar([ChineseCalendarSource()], fallbacks=[StatutoryHolidaysSource()])
+    assert (cal.year(2027).source, cal.day_kind(D(2027, 2, 8))) == (WEEKDAYS, "working")
+
+
+def test_given_holidays_package_failing_for_a_year_then_weekday_rule_and_a_warning(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+) -> None:
+    import ivr.calendar as calendar
+
+    class Broken:
+        def country_holidays(self, *args: object, **kwargs: object) -> dict:
+            raise KeyError("CN")
+
+    monkeypatch.setattr(calendar, "_import_holidays", Broken)
+    cal = WorkingCalendar([ChineseCalendarSource()], fallbacks=[StatutoryHolidaysSource()])
+    with caplog.at_level(logging.WARNING, logger="hotline.calendar"):
+        assert cal.year(2027).source == WEEKDAYS
+    assert "holidays package failed for 2027" in caplog.text and "weekday rule" in caplog.text
+
+
+# --- the statutory tier (a year without official data, the holidays package installed) ---------------
+
+
+def test_given_2027_without_official_data_then_spring_festival_by_law_is_holiday_and_provisional() -> None:
+    cal = WorkingCalendar.packages()
+    if cal.known(2027) is not None:
+        pytest.skip("a package now carries the official 2027 arrangement")
+    for d in days(D(2027, 2, 5), D(2027, 2, 10)):  # 农历除夕 Fri .. 春节（补假） Wed
+        info = cal.day(d)
+        assert (info.kind, info.source, info.provisional) == ("holiday", HOLIDAYS_STATUTORY, True), d
+    assert cal.day(D(2027, 2, 6)).name == "春节"
+    assert cal.day(D(2027, 2, 11)).kind == "working"
+    assert cal.day(D(2027, 2, 20)).kind == "rest"  # a future 调休上班 Saturday is not known: still rest
+    assert cal.year(2027).workdays == {}
+    assert [cal.day_kind(d) for d in (D(2027, 1, 1), D(2027, 5, 4), D(2027, 10, 5))] == ["holiday"] * 3
+
+
+def test_given_request_the_day_before_spring_festival_2027_then_counts_past_the_statutory_days() -> None:
+    received = sh(2027, 2, 4, 10)  # Thursday; Feb 5-10 off by law
+    due = WorkingCalendar.packages().add_working_days(received, 5)
+    if WorkingCalendar.packages().known(2027) is not None:
+        pytest.skip("a package now carries the official 2027 arrangement")
+    assert due.at == sh(2027, 2, 17, 10)  # Feb 11, 12, 15, 16, 17
+    assert (due.sources, due.provisional) == ((HOLIDAYS_STATUTORY,), True)
+    assert weekdays_only().add_working_days(received, 5).at == sh(2027, 2, 11, 10)  # the rule it replaces
+
+
+def test_given_statutory_tier_then_2027_still_not_known_and_60_day_warning_unchanged() -> None:
+    cal = WorkingCalendar([Known(CHINESE_CALENDAR, {2026})], fallbacks=[StatutoryHolidaysSource()])
+    assert cal.year(2027).source == HOLIDAYS_STATUTORY
+    assert cal.known(2027) is None
+    assert cal.known_until(D(2026, 12, 7)) == D(2027, 1, 1) and cal.days_left(D(2026, 12, 7)) == 25
+    warning = calendar_warning(cal, D(2026, 12, 7), 60)
+    assert warning is not None and "statutory holidays only" in warning and "calendar.file" in warning
 
 
 # --- due dates -----------------------------------------------------------------------------------
@@ -110,14 +199,21 @@ def test_given_sources_when_resolving_a_year_then_first_that_knows_it_wins(
 def test_given_packages_when_request_received_2026_12_28_16h_then_due_on_a_2027_day_with_its_source() -> None:
     cal = WorkingCalendar.packages()
     due = cal.add_working_days(sh(2026, 12, 28, 16), 5)
+    assert due.at == sh(2027, 1, 5, 16)  # Dec 29, 30, 31, (Jan 1 元旦), Jan 4, Jan 5
     known = cal.known(2027)
-    if known is None:  # 0.109 / 1.11: nobody has the official 2027 arrangement yet
-        assert due.at == sh(2027, 1, 4, 16)  # Dec 29, 30, 31, Jan 1 (weekday rule), Jan 4
-        assert due.sources == (CHINESE_CALENDAR, WEEKDAYS)
+    if known is None:  # 0.109 / 1.11: nobody has the official 2027 arrangement yet: 元旦 by law
+        assert due.sources == (CHINESE_CALENDAR, HOLIDAYS_STATUTORY)
         assert due.provisional is True
-    else:  # a package learnt 2027: Jan 1 (元旦) is off
-        assert due.at == sh(2027, 1, 5, 16)
+    else:  # a package learnt 2027
         assert known.source in due.sources and due.provisional is False
+
+
+def test_given_no_fallback_when_request_received_2026_12_28_16h_then_weekday_rule_counts_new_year() -> None:
+    due = weekdays_only().add_working_days(sh(2026, 12, 28, 16), 5)
+    if weekdays_only().known(2027) is not None:
+        pytest.skip("a package now carries the official 2027 arrangement")
+    assert due.at == sh(2027, 1, 4, 16)  # Dec 29, 30, 31, Jan 1 (weekday rule), Jan 4
+    assert (due.sources, due.provisional) == ((CHINESE_CALENDAR, WEEKDAYS), True)
 
 
 def test_given_operator_file_knows_2027_then_due_uses_it_and_is_not_provisional() -> None:
@@ -138,24 +234,33 @@ def test_given_operator_file_for_a_package_year_then_file_wins() -> None:
 
 
 def test_given_year_no_source_covers_when_due_date_then_provisional_weekday_rule_not_an_exception() -> None:
-    cal = WorkingCalendar.packages()
+    cal = weekdays_only()
     due = cal.add_working_days(sh(2031, 3, 7, 10), 5)  # Friday
     assert due.at == sh(2031, 3, 14, 10)
     assert due.sources == (WEEKDAYS,)
     assert due.provisional is True
 
 
-def test_given_provisional_year_when_used_many_times_then_one_warning_naming_the_year(
-    caplog: pytest.LogCaptureFixture,
+@pytest.mark.parametrize(("calendar", "says"), [
+    (WorkingCalendar.packages, ["statutory holidays only", HOLIDAYS_STATUTORY, "no make-up working days",
+                                "add 2031 to calendar.file when the State Council publishes it"]),
+    (weekdays_only, ["weekday rule", "add 2031 to calendar.file"]),
+])
+def test_given_provisional_year_when_used_many_times_then_one_warning_naming_the_year_and_tier(
+    caplog: pytest.LogCaptureFixture, calendar: Callable[[], WorkingCalendar], says: list[str],
 ) -> None:
-    cal = WorkingCalendar.packages()
+    cal = calendar()
     with caplog.at_level(logging.DEBUG, logger="hotline.calendar"):
         for n in range(3):
             cal.add_working_days(sh(2031, 3, 3 + n, 10), 5)
             cal.day_kind(D(2031, 6, 1))
+            cal.year(2031)
     records = [r for r in caplog.records if r.name == "hotline.calendar"]
     assert [r.levelname for r in records] == ["WARNING"]
-    assert "2031" in records[0].getMessage() and "provisional" in records[0].getMessage()
+    message = records[0].getMessage()
+    assert "2031" in message and "provisional" in message
+    for fragment in says:
+        assert fragment in message
 
 
 # --- the operator's file -------------------------------------------------------------------------

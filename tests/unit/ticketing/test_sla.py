@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from ivr.calendar import WorkingCalendar, parse_calendar_file
+from ivr.calendar import ChineseCalendarSource, WorkingCalendar, parse_calendar_file
 from ticketing.sla import (
     SHANGHAI,
     Allowance,
@@ -134,7 +134,20 @@ def test_given_naive_now_then_value_error() -> None:
 def test_given_request_in_a_year_no_source_knows_then_provisional_due_date_not_an_error() -> None:
     due = due_for(CallType.REQUEST, sh(2031, 3, 7, 10))
     assert due.at == sh(2031, 3, 14, 10)
-    assert (due.source, due.provisional) == ("weekdays", True)
+    assert (due.source, due.provisional) == ("holidays-statutory", True)
+
+
+def test_given_request_before_new_year_2027_then_statutory_new_year_skipped_and_provisional() -> None:
+    due = due_for(CallType.REQUEST, sh(2026, 12, 28, 16))
+    assert due.at == sh(2027, 1, 5, 16)  # Dec 29, 30, 31, (Jan 1 元旦 by law, Jan 2-3 weekend), Jan 4, Jan 5
+    assert (due.source, due.provisional) == ("chinese-calendar+holidays-statutory", True)
+
+
+def test_given_calendar_without_holidays_package_when_year_unknown_then_weekday_rule() -> None:
+    weekdays_only = SlaPolicy(calendar=WorkingCalendar([ChineseCalendarSource()]))
+    due = due_for(CallType.REQUEST, sh(2026, 12, 28, 16), weekdays_only)
+    assert due.at == sh(2027, 1, 4, 16)  # Dec 29, 30, 31, Jan 1 (a Friday), Jan 4
+    assert (due.source, due.provisional) == ("chinese-calendar+weekdays", True)
 
 
 def test_given_consultation_then_due_source_is_the_clock() -> None:

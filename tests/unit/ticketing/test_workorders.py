@@ -165,8 +165,8 @@ def test_record_round_trips_json() -> None:
 
 
 @pytest.mark.parametrize(("ended", "source"), [
-    (dt.datetime(2026, 12, 28, 16, 0, tzinfo=SHANGHAI), "chinese-calendar+weekdays"),  # due in 2027
-    (dt.datetime(2031, 3, 7, 10, 0, tzinfo=SHANGHAI), "weekdays"),  # a year no source knows
+    (dt.datetime(2026, 12, 28, 16, 0, tzinfo=SHANGHAI), "chinese-calendar+holidays-statutory"),  # due in 2027
+    (dt.datetime(2031, 3, 7, 10, 0, tzinfo=SHANGHAI), "holidays-statutory"),  # a year no official source knows
 ])
 def test_given_request_due_in_a_year_without_official_data_then_work_order_created_provisional(
     ended: dt.datetime, source: str
