@@ -23,3 +23,10 @@ def test_given_callbacks_on_when_service_built_then_routing_hooks_reach_the_dial
     assert dispatcher.call_answered_hook == callbacks.dialler.on_agent_answered
     # the core's maximum-wait OfferCallback reaches the callback offer
     assert callbacks.offers is not None and dispatcher.offer_callback_hook == callbacks.offers.on_offer_callback
+
+
+def test_given_ivr_and_routing_when_service_built_then_every_ivr_session_reaches_statistics_and_call_facts() -> None:
+    service = Service(Settings(), event_log=False)
+    assert service.ivr is not None and service.routing is not None
+    assert service.ivr.listeners == [service.routing.ivr_session, service.facts.ivr_session]
+    assert service.routing.node_kind is not None
