@@ -10,6 +10,12 @@ the request per linkedid and, when the call ends:
 * writes the call's QA facts (agent, queue, skill, call type, wait, IVR path) to the QA
   store, which the sampling plans read.
 
+It is also an IVR session listener (:meth:`CallFactsBook.ivr_session`): the IVR path of EVERY
+call is kept, including calls that never reached a queue (they hung up in the IVR, or the IVR
+ended them). The caller's ``Hangup`` ends the call in the tracker before the IVR session has
+written its record, so the QA write of a call still in the IVR waits (at most ``ivr_wait_s``) for
+its session to end.
+
 Pure parts (:func:`call_type_of`, :func:`agent_of`, :func:`qa_record`) take plain data.
 """
 
@@ -24,6 +30,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
+from ivr.agi import SessionRecord, SessionStarted
 from queues.handover import HandOver, QueueRequest
 from telephony.calls import Call, CallEnded, CallEvent
 from telephony.tracker import CallTracker
@@ -55,8 +62,9 @@ def agent_of(call: Call) -> tuple[str | None, float | None]:
     return best
 
 
-def qa_record(call: Call, request: QueueRequest | None) -> dict[str, Any]:
-    """The QA facts of an ended call as keyword arguments of ``qa.models.CallRecord``."""
+def qa_record(call: Call, request: QueueRequest | None, ivr_path: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The QA facts of an ended call as keyword arguments of ``qa.models.CallRecord``; ``ivr_path``
+    (from the IVR session) is used when the call was not handed over (``request`` None)."""
     agent, answered_at = agent_of(call)
     ended = call.ended_at or call.started_at
     wait_s = 0.0
@@ -70,7 +78,7 @@ def qa_record(call: Call, request: QueueRequest | None) -> dict[str, Any]:
         "skill": request.skills[0] if request and request.skills else None,
         "call_type": call_type_of(request.ivr_path) if request else None,
         "caller": request.caller_num if request else caller, "wait_s": round(wait_s, 3),
-        "ivr_path": tuple(request.ivr_path) if request else (),
+        "ivr_path": tuple(request.ivr_path) if request and request.ivr_path else tuple(ivr_path),
     }
 
 
@@ -82,15 +90,20 @@ class CallFactsBook:
         qa_store: ``qa.store.QaStore`` or None (no QA facts written).
         keep: how many recent calls to remember (oldest forgotten first).
         clock: epoch seconds.
+        ivr_wait_s: how long the QA write of a call still in the IVR waits for its session record.
     """
 
     def __init__(self, tracker: CallTracker, qa_store: Any | None = None, keep: int = 20_000,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, ivr_wait_s: float = 10.0) -> None:
         self.tracker = tracker
         self.qa_store = qa_store
         self.keep = keep
         self.clock = clock
         self.requests: OrderedDict[str, QueueRequest] = OrderedDict()
+        #: linkedid -> the IVR session of every call (path, node, outcome), newest last
+        self.ivr_sessions: OrderedDict[str, SessionRecord] = OrderedDict()
+        self.ivr_wait_s = ivr_wait_s
+        self._in_ivr: dict[str, asyncio.Event] = {}  # linkedid -> set when its session record arrives
         self.written = 0
         self._tasks: set[asyncio.Task[None]] = set()
         tracker.subscribe(self._on_call_event)
@@ -106,6 +119,27 @@ class CallFactsBook:
             await hand_over(request)
 
         return recorded
+
+    def ivr_session(self, item: SessionStarted | SessionRecord) -> None:
+        """The IVR's session listener (:data:`ivr.agi.SessionListener`): keep every call's IVR path."""
+        if isinstance(item, SessionStarted):
+            self._in_ivr.setdefault(item.linkedid, asyncio.Event())
+            return
+        self.ivr_sessions[item.linkedid] = item
+        self.ivr_sessions.move_to_end(item.linkedid)
+        while len(self.ivr_sessions) > self.keep:
+            self.ivr_sessions.popitem(last=False)
+        done = self._in_ivr.pop(item.linkedid, None)
+        if done is not None:
+            done.set()
+
+    def ivr_path(self, linkedid: str) -> tuple[str, ...]:
+        """The IVR path of a call (from its hand-over, else from its IVR session), ``()`` if none."""
+        request = self.requests.get(linkedid)
+        if request is not None and request.ivr_path:
+            return tuple(request.ivr_path)
+        rec = self.ivr_sessions.get(linkedid)
+        return tuple(rec.path) if rec is not None else ()
 
     def ticket_facts(self, linkedid: str) -> Any:
         """The ticketing facts provider: ``ticketing.workorders.CallFacts`` or None."""
@@ -126,14 +160,22 @@ class CallFactsBook:
         call = self.tracker.model.calls.get(event.linkedid)
         if call is None:
             return
-        facts = qa_record(call, self.requests.get(event.linkedid))
-        task = asyncio.get_running_loop().create_task(self._write(facts))
+        task = asyncio.get_running_loop().create_task(self._write(call))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _write(self, facts: dict[str, Any]) -> None:
+    async def _write(self, call: Call) -> None:
         from qa.models import CallRecord
 
+        waiting = self._in_ivr.get(call.linkedid)
+        if waiting is not None:  # the caller hung up in the IVR: its session record is on its way
+            try:
+                await asyncio.wait_for(waiting.wait(), self.ivr_wait_s)
+            except TimeoutError:
+                self._in_ivr.pop(call.linkedid, None)
+                log.warning("no IVR session record for %s within %.0fs: QA facts without its IVR path",
+                            call.linkedid, self.ivr_wait_s)
+        facts = qa_record(call, self.requests.get(call.linkedid), self.ivr_path(call.linkedid))
         try:
             self.written += await self.qa_store.upsert_facts([CallRecord(**facts)], self.clock())
         except Exception as exc:  # QA facts are best effort: never disturb the call path

@@ -14,6 +14,7 @@ import contextlib
 import datetime as dt
 import logging
 import signal
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from callbacks.component import build_callbacks
@@ -21,7 +22,7 @@ from hotline.calendar_ops import CalendarGauges
 from hotline.config import Settings
 from hotline.facts import CallFactsBook
 from hotline.ops_feed import BacklogGauges, SlaPanel
-from ivr.agi import RecordingHandOver
+from ivr.agi import IvrComponent, RecordingHandOver, SessionListener
 from ivr.calendar import build_calendar, calendar_warning
 from ivr.plugin import build_ivr
 from queues.component import Routing
@@ -35,6 +36,20 @@ from ticketing.component import components_for as ticketing_components
 from ticketing.sla import SHANGHAI
 
 log = logging.getLogger("hotline.service")
+
+
+def node_kind_of(ivr: IvrComponent) -> Callable[[str, str], str | None]:
+    """``(menu_id, node_id) -> kind`` from the IVR's current menu (None for a menu since replaced)."""
+
+    def kind(menu_id: str, node_id: str) -> str | None:
+        try:
+            menu = ivr.menus.current
+        except Exception:  # no menu loaded (not started)
+            return None
+        node = menu.nodes.get(node_id) if menu.id == menu_id else None
+        return getattr(node, "kind", None)
+
+    return kind
 
 
 class Component(Protocol):
@@ -103,9 +118,16 @@ class Service:
         # what the IVR and routing learnt about each call, for work orders and QA (hotline/facts.py)
         self.facts = CallFactsBook(self.calls)
         hand_over = self.facts.wrap(hand_over)
-        self.ivr = build_ivr(settings, self.ami, hand_over, self.calendar) if settings.ivr.enabled else None
+        # every IVR session start and end: the call outcomes of the statistics (routing event log) and
+        # the IVR path of every call, queued or not (call facts)
+        listeners: list[SessionListener] = [self.facts.ivr_session]
+        if self.routing is not None:
+            listeners.insert(0, self.routing.ivr_session)
+        self.ivr = build_ivr(settings, self.ami, hand_over, self.calendar, listeners) if settings.ivr.enabled else None
         if self.ivr is not None:
             self.components.append(self.ivr)
+            if self.routing is not None:
+                self.routing.node_kind = node_kind_of(self.ivr)
         # MixMonitor on every answered call, catalog, transcription jobs (recording/mixmonitor.py)
         self.recorder = build_recorder(settings, self.ami, self.calls) if settings.recording.enabled else None
         if self.recorder is not None:

@@ -50,7 +50,7 @@ import contextlib
 import logging
 import time
 from collections import Counter, deque
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -139,6 +139,19 @@ class SessionRecord:
     keys_dropped: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class SessionStarted:
+    """The IVR accepted a call (``AsyncAGIStart`` of the caller's leg); ``started_at`` epoch seconds."""
+
+    uniqueid: str
+    linkedid: str
+    started_at: float
+
+
+#: told of every accepted session start and every finished session (must not block; errors are logged)
+SessionListener = Callable[[SessionStarted | SessionRecord], None]
+
+
 @dataclass
 class _Session:
     uniqueid: str
@@ -180,6 +193,8 @@ class IvrComponent:
         config: timeouts, hold context, prompt folder, caller filter.
         accept: extra filter on ``AsyncAGIStart`` (default: ``config.caller_prefixes``).
         clock: epoch seconds (the interpreter's ``now``).
+        listeners: called with each :class:`SessionStarted` and each finished :class:`SessionRecord`
+            (statistics, call facts); synchronous, on the event loop.
 
     Counters (for /metrics): ``agi_errors`` AGI replies other than 100/200/511 by code (510, 520;
     0 for text that is no AGI reply); ``keys`` type-ahead keys of finished sessions by fate
@@ -190,7 +205,8 @@ class IvrComponent:
                  work_orders: WorkOrderLookup, announcements: AnnouncementStore | None,
                  config: IvrConfig, accept: Accept | None = None,
                  clock: Callable[[], float] = time.time,
-                 on_close: Callable[[], Awaitable[None]] | None = None) -> None:
+                 on_close: Callable[[], Awaitable[None]] | None = None,
+                 listeners: Sequence[SessionListener] = ()) -> None:
         self.ami = ami
         self.menus = menus
         self.hand_over = hand_over
@@ -200,6 +216,7 @@ class IvrComponent:
         self.clock = clock
         self._accept = accept or self._accept_by_prefix
         self._on_close = on_close
+        self.listeners: list[SessionListener] = list(listeners)
         self.sessions: dict[str, _Session] = {}
         self.finished: deque[SessionRecord] = deque(maxlen=1000)
         self._finished_event = asyncio.Event()
@@ -255,6 +272,7 @@ class IvrComponent:
                          env.get("agi_callerid", ""), self.clock(),
                          keys=KeyBuffer(max_keys=self.config.typeahead_max_keys))
             self.sessions[s.uniqueid] = s
+            self._tell(SessionStarted(s.uniqueid, s.linkedid, s.started_at))
             s.task = asyncio.create_task(self._run(s), name=f"ivr-{s.uniqueid}")
             return
         if isinstance(event, ev.AmiConnectionChanged):
@@ -318,6 +336,7 @@ class IvrComponent:
         self._count_keys(s.keys)
         self.finished.append(rec)
         self._finished_event.set()
+        self._tell(rec)
         log.info("IVR session ended: linkedid=%s outcome=%s reason=%s left at %s path=%s",
                  rec.linkedid, rec.outcome, rec.reason, rec.node, "/".join(rec.path))
 
@@ -325,6 +344,13 @@ class IvrComponent:
         self.keys.update({"from_buffer": keys.from_buffer, "by_asterisk": keys.by_asterisk,
                           "invalid": keys.invalid, "overflow": keys.overflow, "stale": keys.stale,
                           "owed_expired": keys.owed_expired})
+
+    def _tell(self, item: SessionStarted | SessionRecord) -> None:
+        for listener in self.listeners:
+            try:
+                listener(item)
+            except Exception:  # a listener must never break a call
+                log.exception("IVR session listener %r failed (linkedid=%s)", listener, item.linkedid)
 
     async def _facts(self, s: _Session, menu: Menu) -> CallFacts:
         """Announcements and open work orders; a source that fails or is slow gives none (logged)."""
@@ -530,4 +556,4 @@ class IvrComponent:
             log.error("IVR: hand-over of linkedid=%s to %s failed: %r", s.linkedid, cmd.queue, exc)
 
 
-__all__ = ["IvrComponent", "RecordingHandOver", "SessionRecord"]
+__all__ = ["IvrComponent", "RecordingHandOver", "SessionListener", "SessionRecord", "SessionStarted"]

@@ -7,12 +7,13 @@ the composition root (the routing component's, or a :class:`ivr.agi.RecordingHan
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import aiohttp
 
 from hotline.redisutil import connect
-from ivr.agi import IvrComponent
+from ivr.agi import IvrComponent, SessionListener
 from ivr.announcement_store import AnnouncementStore
 from ivr.calendar import DEFAULT_CALENDAR, WorkingCalendar
 from ivr.menu_watch import MenuWatcher
@@ -66,9 +67,11 @@ class _LazyRt(RtWorkOrders):
 
 
 def build_ivr(settings: object, ami: AmiClient, hand_over: HandOver,
-              calendar: WorkingCalendar = DEFAULT_CALENDAR) -> IvrComponent:
+              calendar: WorkingCalendar = DEFAULT_CALENDAR,
+              listeners: Sequence[SessionListener] = ()) -> IvrComponent:
     """The IVR component for ``settings`` (a ``hotline.config.Settings``: ``.ivr`` and ``.redis``);
-    ``calendar`` is the service's working calendar (schedule nodes)."""
+    ``calendar`` is the service's working calendar (schedule nodes); ``listeners`` are told of every
+    session start and end (:data:`ivr.agi.SessionListener`)."""
     cfg = settings.ivr  # type: ignore[attr-defined]
     redis_cfg = settings.redis  # type: ignore[attr-defined]
     menus = MenuWatcher(cfg.menu_path, prompt_dir=cfg.prompt_dir, interval_s=cfg.reload_interval_s,
@@ -86,4 +89,4 @@ def build_ivr(settings: object, ami: AmiClient, hand_over: HandOver,
             await work_orders.aclose()
 
     return IvrComponent(ami, menus, hand_over, work_orders=work_orders, announcements=store, config=cfg,
-                        on_close=close)
+                        on_close=close, listeners=listeners)

@@ -29,7 +29,7 @@ _EVENT_TYPES: dict[str, type] = {
         qe.AgentLoggedIn, qe.AgentLoggedOut, qe.AgentReady, qe.AgentPaused, qe.WrapUpEnded,
         qe.AgentSkillsChanged, qe.CallQueued, qe.CallAbandoned, qe.CallAnswered, qe.OfferFailed,
         qe.CallEnded, qe.CallTransferred, qe.CallbackRequested, qe.AgentStateChanged,
-        qe.CallOverflowed, qe.CallSentToVoicemail,
+        qe.CallOverflowed, qe.CallSentToVoicemail, qe.IvrEntered, qe.IvrEnded,
     )
 }
 
@@ -51,6 +51,8 @@ def _plain(value: Any) -> Any:
         return _agent_to_dict(value)
     if isinstance(value, frozenset):
         return sorted(value)
+    if isinstance(value, tuple):
+        return list(value)
     if isinstance(value, AgentStatus):
         return value.value
     return value
@@ -90,6 +92,8 @@ def decode_event(data: dict[str, Any]) -> object:
             value = _agent_from_dict(value)
         elif ann.startswith("frozenset"):
             value = frozenset(value)
+        elif ann.startswith("tuple"):
+            value = tuple(value)
         elif ann == "AgentStatus":
             value = AgentStatus(value)
         kwargs[f.name] = value

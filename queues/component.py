@@ -1,26 +1,50 @@
 """The routing component as the service runs it: dispatcher + Redis store + agent commands.
 
 ``hotline/service.py`` builds it with :meth:`Routing.from_settings` and adds it to
-``Service.components``; the IVR's hand-over is :meth:`Routing.enqueue`. The Redis clients it
-creates are closed by :meth:`stop`.
+``Service.components``; the IVR's hand-over is :meth:`Routing.enqueue`, and its session listener
+(:data:`ivr.agi.SessionListener`) is :meth:`Routing.ivr_session`, which logs ``IvrEntered`` /
+``IvrEnded`` in the routing event log and applies them to the live statistics (hotline-level call
+outcomes, :class:`queues.metrics.CallOutcomes`). The Redis clients it creates are closed by :meth:`stop`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from redis.asyncio import Redis
 
+from ivr.agi import SessionRecord, SessionStarted
 from queues.config import load_agents_file
 from queues.control import AgentControl
 from queues.dispatch import Dispatcher
 from queues.eventlog import RoutingEventLog
+from queues.events import IvrEnded, IvrEntered
 from queues.handover import QueueRequest
+from queues.metrics import classify_ivr_end
 from queues.store import RoutingStore
 from telephony.ami import AmiClient
 from telephony.tracker import CallTracker
 
-__all__ = ["Routing"]
+__all__ = ["NodeKind", "Routing", "ivr_event"]
+
+#: ``(menu_id, node_id) -> node kind`` (``hangup``, ``menu`` ...) or None when unknown
+NodeKind = Callable[[str, str], "str | None"]
+
+
+def ivr_event(item: SessionStarted | SessionRecord, node_kind: NodeKind | None = None) -> IvrEntered | IvrEnded:
+    """The statistics event of an IVR session start or end (pure).
+
+    ``SessionRecord.outcome``/``reason`` are mapped by :func:`queues.metrics.classify_ivr_end`; for a
+    failure, ``detail`` keeps the IVR's own reason text (an exception message for ``error``).
+    """
+    if isinstance(item, SessionStarted):
+        return IvrEntered(item.linkedid, item.uniqueid, item.started_at)
+    kind = node_kind(item.menu_id, item.node) if node_kind is not None else None
+    outcome, reason = classify_ivr_end(item.outcome, item.reason, kind)
+    detail = item.reason if reason != item.reason else ""
+    return IvrEnded(item.linkedid, item.uniqueid, outcome.value, item.node, tuple(item.path), reason,
+                    item.ended_at, detail)
 
 
 class Routing:
@@ -35,6 +59,9 @@ class Routing:
         self.dispatcher = dispatcher
         self.control = control
         self._redis = redis
+        self._stopped = False
+        #: set by the composition root: the kind of an IVR node (a caller leaving at a goodbye is self-served)
+        self.node_kind: NodeKind | None = None
 
     @classmethod
     def from_settings(cls, settings: Any, ami: AmiClient, tracker: CallTracker) -> Routing:
@@ -59,6 +86,19 @@ class Routing:
         """The IVR's hand-over (:data:`queues.handover.HandOver`)."""
         await self.dispatcher.enqueue(request)
 
+    def ivr_session(self, item: SessionStarted | SessionRecord) -> None:
+        """The IVR's session listener: log and count the call's IVR start or end (see :meth:`record_ivr`)."""
+        self.record_ivr(ivr_event(item, self.node_kind))
+
+    def record_ivr(self, event: IvrEntered | IvrEnded) -> None:
+        """Append ``event`` to the routing event log (the dispatcher's writer, so a restart replays
+        it) and apply it to the live statistics. Synchronous, on the event loop (the log write is
+        queued to the writer thread); after :meth:`stop` it is only counted."""
+        d = self.dispatcher
+        d.metrics.apply(event)
+        if d.event_log is not None and not self._stopped:
+            d.event_log.append(event)
+
     def report(self, now: float | None = None) -> dict[str, object]:
         """Today's statistics and the live view, for the wallboard."""
         return self.dispatcher.report(now)
@@ -69,6 +109,7 @@ class Routing:
             await self.control.start()
 
     async def stop(self) -> None:
+        self._stopped = True
         if self.control is not None:
             await self.control.stop()
         await self.dispatcher.stop()

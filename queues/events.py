@@ -1,5 +1,9 @@
 """Events (past tense) the routing and metrics cores consume, and the facts the routing core emits.
 
+The IVR's sessions come in as ``IvrEntered`` (the session started) and ``IvrEnded`` (where and how it
+ended), built by the routing component from :class:`ivr.agi.SessionRecord` and logged beside the
+routing events, so the hotline-level call outcomes are replayed from the same log.
+
 The adapter translates AMI into the *input* events (``CallQueued`` from the IVR hand-over,
 ``CallAnswered`` from ``BridgeEnter`` of the agent leg, ``OfferFailed`` from ``OriginateResponse``
 with a failure / ring timeout, ``CallAbandoned`` from the caller's ``Hangup`` while queued or
@@ -13,6 +17,7 @@ what the metrics use; the routing core uses the ``now`` it is given.
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 
 from queues.model import Agent, AgentStatus
@@ -34,6 +39,10 @@ __all__ = [
     "CallbackRequested",
     "Event",
     "Fact",
+    "IvrEnded",
+    "IvrEntered",
+    "IvrEvent",
+    "IvrOutcome",
     "OfferFailed",
     "WrapUpEnded",
 ]
@@ -172,6 +181,58 @@ class CallbackRequested:
     at: float
 
 
+# --- IVR events (the IVR component's sessions, via queues.component.Routing) --------------------
+
+
+class IvrOutcome(enum.StrEnum):
+    """How a call's IVR session ended, as the statistics count it (``IvrEnded.outcome``).
+
+    * ``queued``: handed over to a queue (the call is then counted by its ``CallQueued``).
+    * ``abandoned``: the caller hung up in the IVR (``IvrEnded.node`` is where).
+    * ``self_served``: the IVR ended the call as designed (a hangup node, after a lookup, an
+      announcement, an "office closed" message ...).
+    * ``failed``: a technical end (``IvrEnded.reason``: ``error``, ``handover_failed``,
+      ``retries_exhausted`` with no fallback, ``max_steps``, ``menu_error``, ``stopped`` ...).
+    """
+
+    QUEUED = "queued"
+    ABANDONED = "abandoned"
+    SELF_SERVED = "self_served"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class IvrEntered:
+    """The IVR accepted a call (``AsyncAGIStart`` of the caller's leg): the call reached the hotline."""
+
+    linkedid: str
+    uniqueid: str
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class IvrEnded:
+    """The call's IVR session ended.
+
+    Attributes:
+        outcome: an :class:`IvrOutcome` value (a plain ``str`` in the log).
+        node: the node id where the session ended (where an abandoning caller left).
+        path: node ids visited, in order.
+        reason: for ``failed`` the failure code counted in ``failed_by_reason``; otherwise the IVR's
+            reason (``hangup_node``, ``option``, ``caller_hung_up`` ...).
+        detail: free text for operators (an exception message); never counted.
+    """
+
+    linkedid: str
+    uniqueid: str
+    outcome: str
+    node: str
+    path: tuple[str, ...]
+    reason: str
+    at: float
+    detail: str = ""
+
+
 # --- facts emitted by the routing core ----------------------------------------------------------
 
 
@@ -222,3 +283,5 @@ Event = (
     | CallbackRequested
 )
 Fact = AgentStateChanged | CallOverflowed | CallSentToVoicemail
+IvrEvent = IvrEntered | IvrEnded
+"""Logged and counted by :mod:`queues.metrics`; the routing core never sees them."""

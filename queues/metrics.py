@@ -22,8 +22,36 @@ Attribution
   (moved to another queue, where it is a new offer) or ``transferred`` (taken out before answer);
   or it is still waiting. Hence ``offered = answered + abandoned + callbacks + voicemails +
   overflowed + transferred + waiting``.
+* Offers are not calls: an overflowed call is one call but two offers. The **hotline-level call
+  outcomes** (:class:`CallOutcomes`, ``report(now)["calls"]``) count *calls* (linkedids), each in the
+  local day it first appeared (its ``IvrEntered``, else its first ``CallQueued``).
 * Days are local calendar days in ``MetricsConfig.timezone`` (Asia/Shanghai by default, via
   ``zoneinfo``); intervals start at local multiples of ``interval_s`` since local midnight.
+
+Call outcomes (hotline level, per call)
+---------------------------------------
+A call reaches the hotline through the IVR (``IvrEntered``) or, without it, *directly* (a
+``CallQueued`` with no IVR session seen: a citizen-first callback call re-entering routing, an
+agent-first callback placeholder, or a hand-over whose IVR start this log does not hold). Each call
+has exactly one outcome, or is still in progress:
+
+* in the IVR: ``abandoned_ivr`` (the caller hung up; counted per node where they left),
+  ``self_served`` (the IVR ended the call as designed), ``failed`` (technical, per reason), or it
+  went to a queue (its first ``CallQueued``: ``offered_queue``); ``in_ivr`` while the session runs.
+  An IVR that reports a hand-over (``IvrEnded`` ``queued``) that routing never received counts as
+  ``failed`` / ``handover_refused`` -- until a late ``CallQueued`` moves it to ``offered_queue``
+  (the routing log wins: the call *is* in a queue). A ``CallQueued`` after any other IVR end is a
+  new, direct call (it does not happen with this IVR).
+* in a queue (the final outcome of its last offer; an overflow is not an outcome): ``answered``,
+  ``abandoned_queue`` (``abandoned_queue_short``: waited less than ``T_short`` of that queue),
+  ``callbacks``, ``transferred``, ``voicemail``; ``waiting`` while waiting or ringing an agent. A
+  later re-queue of the same linkedid is a new offer but not a new call.
+
+Invariants (every day, at every moment):
+
+* ``reached_ivr = in_ivr + abandoned_ivr + self_served + failed + (offered_queue - direct)``
+* ``offered_queue = answered + abandoned_queue + callbacks + transferred + voicemail + waiting``
+* "offered to the hotline" ``= reached_ivr + direct``.
 
 Definitions (per queue or skill, per day or interval; ``T`` = the queue's ``service_level_s``,
 ``T_short`` = its ``short_abandon_s``; a ratio whose denominator is 0 is None):
@@ -66,6 +94,9 @@ from queues.events import (
     CallQueued,
     CallSentToVoicemail,
     CallTransferred,
+    IvrEnded,
+    IvrEntered,
+    IvrOutcome,
     OfferFailed,
 )
 from queues.exceptions import InvalidQueueConfig
@@ -73,12 +104,14 @@ from queues.model import AgentStatus, QueueConfig
 
 __all__ = [
     "AgentView",
+    "CallOutcomes",
     "Counters",
     "LiveView",
     "MetricsConfig",
     "MetricsState",
     "Outcome",
     "ServiceLevel",
+    "classify_ivr_end",
     "replay",
 ]
 
@@ -212,6 +245,114 @@ class Counters:
         return (self.abandoned - self.short_abandoned) / den if den else None
 
 
+@dataclass(slots=True)
+class CallOutcomes:
+    """Hotline-level outcomes of the calls of one local day (calls, not offers; see the module
+    docstring for the definitions and the invariants).
+
+    Attributes:
+        reached_ivr: calls whose IVR session started (``IvrEntered``).
+        in_ivr: of those, still in the IVR (in progress).
+        abandoned_ivr: the caller hung up in the IVR; ``abandoned_ivr_by_node``: node id -> calls.
+        self_served: the IVR ended the call as designed.
+        failed: technical ends in the IVR; ``failed_by_reason``: reason -> calls.
+        offered_queue: calls offered to a queue (first ``CallQueued``), from the IVR or direct.
+        direct: of ``offered_queue``, calls that did not come through the IVR.
+        answered / abandoned_queue / callbacks / transferred / voicemail: the call's final queue
+            outcome; ``abandoned_queue_short``: of the abandons, those that waited less than
+            ``T_short``; ``waiting``: still waiting or ringing an agent (in progress).
+    """
+
+    reached_ivr: int = 0
+    in_ivr: int = 0
+    abandoned_ivr: int = 0
+    abandoned_ivr_by_node: dict[str, int] = field(default_factory=dict)
+    self_served: int = 0
+    failed: int = 0
+    failed_by_reason: dict[str, int] = field(default_factory=dict)
+    offered_queue: int = 0
+    direct: int = 0
+    answered: int = 0
+    abandoned_queue: int = 0
+    abandoned_queue_short: int = 0
+    callbacks: int = 0
+    transferred: int = 0
+    voicemail: int = 0
+    waiting: int = 0
+
+    @property
+    def offered_hotline(self) -> int:
+        """Calls offered to the hotline: ``reached_ivr + direct``."""
+        return self.reached_ivr + self.direct
+
+    @property
+    def from_ivr(self) -> int:
+        """Calls the IVR handed to a queue: ``offered_queue - direct``."""
+        return self.offered_queue - self.direct
+
+    @property
+    def balanced(self) -> bool:
+        """Both invariants hold (and the per-node / per-reason tallies add up)."""
+        return (
+            self.reached_ivr == self.in_ivr + self.abandoned_ivr + self.self_served + self.failed + self.from_ivr
+            and self.offered_queue == self.answered + self.abandoned_queue + self.callbacks + self.transferred
+            + self.voicemail + self.waiting
+            and sum(self.abandoned_ivr_by_node.values()) == self.abandoned_ivr
+            and sum(self.failed_by_reason.values()) == self.failed
+            and min(self.in_ivr, self.waiting, self.failed, self.direct) >= 0
+        )
+
+    def copy(self) -> CallOutcomes:
+        """A deep copy (the tallies are dicts)."""
+        return replace(self, abandoned_ivr_by_node=dict(sorted(self.abandoned_ivr_by_node.items())),
+                       failed_by_reason=dict(sorted(self.failed_by_reason.items())))
+
+    def add(self, other: CallOutcomes) -> None:
+        """Add ``other`` into this one (totals over days)."""
+        for name in self.__dataclass_fields__:
+            mine = getattr(self, name)
+            if isinstance(mine, dict):
+                for k, v in getattr(other, name).items():
+                    mine[k] = mine.get(k, 0) + v
+            else:
+                setattr(self, name, mine + getattr(other, name))
+
+
+#: the IVR's session reasons that end a call as designed (``ivr.interpreter``: a hangup node reached)
+SELF_SERVED_REASONS = frozenset({"hangup_node"})
+
+
+def classify_ivr_end(session_outcome: str, reason: str, node_kind: str | None = None) -> tuple[IvrOutcome, str]:
+    """Map an IVR session's end (:class:`ivr.agi.SessionRecord` ``outcome`` and ``reason``) to the
+    outcome the statistics count, and the reason to count it under.
+
+    * ``queued`` -> ``queued``;
+    * ``caller_hung_up`` -> ``abandoned``, except at a node of kind ``hangup`` (the goodbye was
+      playing: the call had ended as designed) -> ``self_served``;
+    * ``hung_up`` with reason ``hangup_node`` -> ``self_served``; with any other reason
+      (``retries_exhausted`` with no fallback, ``max_steps``, ``menu_error``, ``menu_changed``,
+      ``command_failures``) -> ``failed`` under that reason;
+    * ``error``, ``handover_failed``, ``stopped`` and anything unknown -> ``failed`` under the
+      session outcome itself.
+
+    Args:
+        node_kind: the menu node kind where the session ended, if the caller knows it.
+    Returns:
+        ``(outcome, reason)``.
+    """
+    if session_outcome == "queued":
+        return IvrOutcome.QUEUED, reason
+    if session_outcome == "caller_hung_up":
+        if node_kind == "hangup":
+            return IvrOutcome.SELF_SERVED, "caller_hung_up_at_goodbye"
+        return IvrOutcome.ABANDONED, "caller_hung_up"
+    if session_outcome == "hung_up":
+        if reason in SELF_SERVED_REASONS:
+            return IvrOutcome.SELF_SERVED, reason
+        return IvrOutcome.FAILED, reason or "hung_up"
+    return IvrOutcome.FAILED, session_outcome or "unknown"
+
+
 @dataclass(frozen=True, slots=True)
 class AgentView:
     """One agent on the wallboard at ``now``: status, reason and seconds in state."""
@@ -262,6 +403,24 @@ class _Offer:
     hold_s: float = 0.0
 
 
+#: the counted IVR phase of a call: still there, or the outcome it is counted under
+_IN_IVR = "in_ivr"
+_QUEUE = "queue"  # counted in offered_queue
+_REFUSED = "handover_refused"  # the IVR said queued, routing never got it (failed until a CallQueued)
+
+
+@dataclass(slots=True)
+class _Call:
+    """One call's hotline-level bookkeeping (until its outcomes are final)."""
+
+    day: date
+    via_ivr: bool
+    phase: str  # _IN_IVR, _QUEUE, _REFUSED or an IvrOutcome it is counted under
+    ivr_key: str = ""  # the node (abandoned) or reason (failed) it is counted under
+    ivr_ended: bool = False
+    outcome: Outcome | None = None  # final queue outcome of the call
+
+
 @dataclass(slots=True)
 class _AgentSpan:
     status: AgentStatus
@@ -287,6 +446,8 @@ class MetricsState:
         self._offers: dict[str, _Offer] = {}  # linkedid -> current offer (until settled and handled)
         self._agents: dict[str, _AgentSpan] = {}
         self._state_time_s: dict[tuple[date, AgentStatus], float] = {}
+        self._call_days: dict[date, CallOutcomes] = {}
+        self._calls: dict[str, _Call] = {}  # linkedid -> call, until its IVR end and queue outcome are known
         self.events_applied = 0
 
     # -- calendar --------------------------------------------------------------------------------
@@ -352,6 +513,8 @@ class MetricsState:
                 c.overflowed += 1
             else:
                 c.transferred += 1
+        if outcome is not Outcome.OVERFLOWED:
+            self._call_settled(o, outcome, wait_s)
 
     def _waiting_offer(self, linkedid: str) -> _Offer | None:
         o = self._offers.get(linkedid)
@@ -368,6 +531,11 @@ class MetricsState:
             case CallQueued():
                 if event.linkedid not in self._offers:  # a duplicate CallQueued is ignored
                     self._open_offer(event.linkedid, event.queue, event.skills, event.at, event.at)
+                    self._call_queued(event.linkedid, event.at)
+            case IvrEntered():
+                self._ivr_entered(event)
+            case IvrEnded():
+                self._ivr_ended(event)
             case CallOverflowed():
                 o = self._waiting_offer(event.linkedid)
                 if o is not None:
@@ -409,6 +577,104 @@ class MetricsState:
                 self._agent_changed(event)
             case _:
                 pass
+
+    # -- hotline-level call outcomes ------------------------------------------------------------------
+
+    def _day_outcomes(self, day: date) -> CallOutcomes:
+        return self._call_days.setdefault(day, CallOutcomes())
+
+    def _ivr_entered(self, ev: IvrEntered) -> None:
+        if ev.linkedid in self._calls:
+            return  # a duplicate, or a second IVR session of the same call: one call
+        day = self.local_day(ev.at)
+        self._calls[ev.linkedid] = _Call(day, via_ivr=True, phase=_IN_IVR)
+        co = self._day_outcomes(day)
+        co.reached_ivr += 1
+        co.in_ivr += 1
+
+    def _ivr_ended(self, ev: IvrEnded) -> None:
+        c = self._calls.get(ev.linkedid)
+        if c is None:  # its start is not in this log (e.g. before the replay window): it reached the IVR
+            self._ivr_entered(IvrEntered(ev.linkedid, ev.uniqueid, ev.at))
+            c = self._calls[ev.linkedid]
+        if c.ivr_ended or not c.via_ivr:
+            return
+        c.ivr_ended = True
+        if c.phase == _IN_IVR:
+            co = self._day_outcomes(c.day)
+            co.in_ivr -= 1
+            if ev.outcome == IvrOutcome.QUEUED:
+                self._count_ivr(c, co, _REFUSED, _REFUSED)
+            elif ev.outcome == IvrOutcome.ABANDONED:
+                self._count_ivr(c, co, IvrOutcome.ABANDONED, ev.node)
+            elif ev.outcome == IvrOutcome.SELF_SERVED:
+                self._count_ivr(c, co, IvrOutcome.SELF_SERVED, "")
+            else:
+                self._count_ivr(c, co, IvrOutcome.FAILED, ev.reason or ev.outcome or "unknown")
+        self._maybe_forget(ev.linkedid, c)
+
+    @staticmethod
+    def _count_ivr(c: _Call, co: CallOutcomes, phase: str, key: str, sign: int = 1) -> None:
+        c.phase, c.ivr_key = phase, key
+        if phase == IvrOutcome.ABANDONED:
+            co.abandoned_ivr += sign
+            tally = co.abandoned_ivr_by_node
+        elif phase == IvrOutcome.SELF_SERVED:
+            co.self_served += sign
+            return
+        else:  # FAILED or _REFUSED
+            co.failed += sign
+            tally = co.failed_by_reason
+        tally[key] = tally.get(key, 0) + sign
+        if not tally[key]:
+            del tally[key]
+
+    def _call_queued(self, linkedid: str, at: float) -> None:
+        c = self._calls.get(linkedid)
+        if c is None:
+            c = self._calls[linkedid] = _Call(self.local_day(at), via_ivr=False, phase=_QUEUE)
+            co = self._day_outcomes(c.day)
+            co.direct += 1
+        elif c.phase == _QUEUE:
+            return  # a re-queue of the same call: a new offer, not a new call
+        else:
+            co = self._day_outcomes(c.day)
+            if c.phase == _IN_IVR:
+                co.in_ivr -= 1
+            else:  # a refused hand-over after all: the routing log wins over what the IVR reported
+                self._count_ivr(c, co, c.phase, c.ivr_key, sign=-1)
+            c.phase, c.ivr_key = _QUEUE, ""
+        co.offered_queue += 1
+        co.waiting += 1
+
+    def _call_settled(self, o: _Offer, outcome: Outcome, wait_s: float) -> None:
+        c = self._calls.get(o.linkedid)
+        if c is None or c.phase != _QUEUE or c.outcome is not None:
+            return
+        c.outcome = outcome
+        co = self._day_outcomes(c.day)
+        co.waiting -= 1
+        if outcome is Outcome.ANSWERED:
+            co.answered += 1
+        elif outcome is Outcome.ABANDONED:
+            co.abandoned_queue += 1
+            co.abandoned_queue_short += wait_s < o.t_short_s
+        elif outcome is Outcome.CALLBACK:
+            co.callbacks += 1
+        elif outcome is Outcome.VOICEMAIL:
+            co.voicemail += 1
+        else:
+            co.transferred += 1
+        self._maybe_forget(o.linkedid, c)
+
+    def _maybe_forget(self, linkedid: str, c: _Call) -> None:
+        """Drop a call whose numbers are final: its IVR end (if any) and its queue outcome are in, or
+        it ended in the IVR. A refused hand-over is kept until :meth:`forget_before` (a late
+        ``CallQueued`` moves it); a ``CallQueued`` for a dropped call counts as a direct call."""
+        if c.outcome is not None and (c.ivr_ended or not c.via_ivr):
+            del self._calls[linkedid]
+        elif c.ivr_ended and c.phase not in (_QUEUE, _REFUSED):
+            del self._calls[linkedid]
 
     def _call_ended(self, o: _Offer, at: float, hold_s: float) -> None:
         if o.ended or o.answered_at is None:
@@ -457,6 +723,8 @@ class MetricsState:
         self._by_skill = {k: v for k, v in self._by_skill.items() if k[0] >= day}
         self._state_time_s = {k: v for k, v in self._state_time_s.items() if k[0] >= day}
         self._by_interval = {k: v for k, v in self._by_interval.items() if self.local_day(k[0]) >= day}
+        self._call_days = {k: v for k, v in self._call_days.items() if k >= day}
+        self._calls = {k: c for k, c in self._calls.items() if c.day >= day}
 
     def daily(self, day: date, queue: str) -> Counters:
         """Counters of ``queue`` for local ``day`` (a copy; zeros if nothing happened)."""
@@ -473,6 +741,10 @@ class MetricsState:
             if d == day:
                 total.add(c)
         return total
+
+    def calls(self, day: date) -> CallOutcomes:
+        """Hotline-level call outcomes of local ``day`` (a copy; zeros if nothing happened)."""
+        return self._call_days.get(day, CallOutcomes()).copy()
 
     def queues_seen(self, day: date) -> list[str]:
         """Queues with at least one offer on ``day``, sorted."""
@@ -539,8 +811,14 @@ class MetricsState:
 
     def report(self, now: float) -> dict[str, object]:
         """Everything, as plain data (for equality checks and snapshots): counters by key and the
-        live view at ``now``."""
+        live view at ``now``.
+
+        Keys: ``by_queue`` ``{(day, queue): Counters}``, ``by_skill`` ``{(day, skill): Counters}``,
+        ``by_interval`` ``{(interval_start_at, queue): Counters}`` (offers), ``calls``
+        ``{day: CallOutcomes}`` (calls, hotline level), ``state_time_s``, ``live``.
+        """
         return {
+            "calls": {k: v.copy() for k, v in sorted(self._call_days.items())},
             "by_queue": {k: replace(v) for k, v in sorted(self._by_queue.items())},
             "by_skill": {k: replace(v) for k, v in sorted(self._by_skill.items())},
             "by_interval": {k: replace(v) for k, v in sorted(self._by_interval.items())},

@@ -184,6 +184,11 @@ async def get_queue(request: web.Request) -> web.Response:
 
 
 @requires(ALL)
+async def get_call_outcomes(request: web.Request) -> web.Response:
+    return ok(s.CallOutcomes.model_validate(board(deps(request))["calls"]))
+
+
+@requires(ALL)
 async def list_skills(request: web.Request) -> web.Response:
     return ok(s.SkillList(skills=[s.SkillCoverage.model_validate(x) for x in board(deps(request))["skills"]]))
 
@@ -365,6 +370,9 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/api/queues", list_queues, "Queues: waiting, longest wait, today's counters and SL", "queues",
           s.QueueList),
     Route("GET", "/api/queues/{name}", get_queue, "One queue", "queues", s.QueueStats, errors=(404,)),
+    Route("GET", "/api/outcomes", get_call_outcomes,
+          "Today's calls, one outcome each: offered to the hotline, lost in the IVR (per node), self-served, "
+          "failed (per reason), offered to a queue and how that ended", "queues", s.CallOutcomes),
     Route("GET", "/api/skills", list_skills, "Skill coverage: waiting calls vs ready agents", "queues", s.SkillList),
     Route("GET", "/api/calls", list_calls, "Live calls from the call model (by linkedid)", "calls", s.CallList),
     Route("GET", "/api/calls/{linkedid}", get_call, "One live call", "calls", s.Call, errors=(404,)),

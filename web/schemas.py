@@ -98,6 +98,39 @@ class QueueStats(_Out):
     abandon_ratio: float | None
 
 
+class Tally(_Out):
+    key: str = Field(description="an IVR node id, or a failure reason")
+    calls: int
+
+
+class CallOutcomes(_Out):
+    """Today's calls and their one outcome each (``queues.metrics.CallOutcomes``; calls, not offers).
+
+    ``reached_ivr = in_ivr + abandoned_ivr + self_served + failed + (offered_queue - direct)`` and
+    ``offered_queue = answered + abandoned_queue + callbacks + transferred + voicemail + waiting``;
+    ``offered_hotline = reached_ivr + direct``.
+    """
+
+    offered_hotline: int
+    reached_ivr: int
+    in_ivr: int
+    abandoned_ivr: int
+    abandoned_ivr_by_node: list[Tally]
+    self_served: int
+    failed: int
+    failed_by_reason: list[Tally]
+    offered_queue: int
+    direct: int
+    answered: int
+    abandoned_queue: int
+    abandoned_queue_short: int
+    callbacks: int
+    transferred: int
+    voicemail: int
+    waiting: int
+    balanced: bool
+
+
 class QueueList(_Out):
     sl_label: str
     queues: list[QueueStats]
@@ -233,6 +266,7 @@ class Wallboard(_Out):
     sl_label: str
     target_ratio: float
     totals: dict[str, Any]
+    calls: CallOutcomes
     queues: list[dict[str, Any]]
     agents: list[dict[str, Any]]
     agent_counts: dict[str, int]

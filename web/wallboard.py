@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from queues.erlang import agents_needed
 from queues.exceptions import InvalidErlangInput
-from queues.metrics import Counters, MetricsState, ServiceLevel
+from queues.metrics import CallOutcomes, Counters, MetricsState, ServiceLevel
 from queues.model import AgentStatus
 from web.providers import AgentRow, QueueRow, SlaCard, WaitingRow
 
@@ -60,6 +60,36 @@ def counters_json(c: Counters, variant: str) -> dict[str, Any]:
     }
 
 
+def calls_json(co: CallOutcomes) -> dict[str, Any]:
+    """The hotline-level call outcomes of a day (:class:`queues.metrics.CallOutcomes`: calls, not
+    offers), with ``offered_hotline`` (= ``reached_ivr + direct``) and ``offered_queue`` side by side,
+    IVR abandons per node and failures per reason (sorted by count, then name)."""
+
+    def tally(d: Mapping[str, int]) -> list[dict[str, Any]]:
+        return [{"key": k, "calls": v} for k, v in sorted(d.items(), key=lambda kv: (-kv[1], kv[0]))]
+
+    return {
+        "offered_hotline": co.offered_hotline,
+        "reached_ivr": co.reached_ivr,
+        "in_ivr": co.in_ivr,
+        "abandoned_ivr": co.abandoned_ivr,
+        "abandoned_ivr_by_node": tally(co.abandoned_ivr_by_node),
+        "self_served": co.self_served,
+        "failed": co.failed,
+        "failed_by_reason": tally(co.failed_by_reason),
+        "offered_queue": co.offered_queue,
+        "direct": co.direct,
+        "answered": co.answered,
+        "abandoned_queue": co.abandoned_queue,
+        "abandoned_queue_short": co.abandoned_queue_short,
+        "callbacks": co.callbacks,
+        "transferred": co.transferred,
+        "voicemail": co.voicemail,
+        "waiting": co.waiting,
+        "balanced": co.balanced,
+    }
+
+
 def _needed(offered: int, aht_s: float | None, interval_s: int, target: float, t_s: float) -> int | None:
     if offered == 0:
         return 0
@@ -90,8 +120,10 @@ def build_board(
         variant: the SL variant shown (``SL1``..``SL4``); ``target_ratio`` the red line.
         sla_cards: work orders for the SLA panel; None means "no provider" (panel says so).
     Returns:
-        ``{now, day, sl_label, target_ratio, totals, queues[], agents[], agent_counts{}, skills[],
+        ``{now, day, sl_label, target_ratio, totals, calls, queues[], agents[], agent_counts{}, skills[],
         intervals[], sla{configured, cards[]}}``; times in epoch s, durations in s, ratios 0-1.
+        ``totals`` and ``queues`` count offers to queues; ``calls`` (:func:`calls_json`) counts calls
+        from the IVR on: offered to the hotline, lost in the IVR per node, offered to a queue.
     """
     day = metrics.local_day(now)
     t_values = sorted({q.service_level_s for q in queues}) or [metrics.config.service_level_s]
@@ -103,7 +135,12 @@ def build_board(
     for w in waiting:
         waiting_by_q.setdefault(w.queue, []).append(w)
     q_rows = []
-    for q in queues:
+    # every queue with offers today has a row, configured or not (a queue since removed from the
+    # agents file, a name the routing log knows): the rows always add up to the totals
+    known = {q.name for q in queues}
+    extra = [QueueRow(name, (), metrics.config.queue_service_level_s.get(name, metrics.config.service_level_s))
+             for name in metrics.queues_seen(day) if name not in known]
+    for q in [*queues, *extra]:
         c = metrics.daily(day, q.name)
         ws = waiting_by_q.get(q.name, [])
         row = {"name": q.name, "skills": list(q.skills), "service_level_s": q.service_level_s,
@@ -163,6 +200,7 @@ def build_board(
         "sl_label": label,
         "target_ratio": target_ratio,
         "totals": totals,
+        "calls": calls_json(metrics.calls(day)),
         "queues": q_rows,
         "agents": agent_rows,
         "agent_counts": counts,

@@ -34,6 +34,23 @@
     $("sl-label").textContent = b.sl_label;
   }
 
+  function renderOutcomes(b) {
+    const c = b.calls;
+    if (!c) return;
+    const set = (id, v) => { $(id).textContent = v; };
+    set("calls-offered-hotline", c.offered_hotline); set("calls-reached-ivr", c.reached_ivr);
+    set("calls-in-ivr", c.in_ivr); set("calls-abandoned-ivr", c.abandoned_ivr); set("calls-self-served", c.self_served);
+    set("calls-failed", c.failed); set("calls-direct", c.direct); set("calls-offered-queue", c.offered_queue);
+    set("calls-answered", c.answered);
+    set("calls-abandoned-queue", `${c.abandoned_queue} (${c.abandoned_queue_short} short)`);
+    set("calls-callbacks", c.callbacks); set("calls-transferred", c.transferred); set("calls-voicemail", c.voicemail);
+    set("calls-waiting", c.waiting);
+    const tally = (rows) => rows.map((r) => `<li data-key="${esc(r.key)}"><span>${esc(r.key)}</span><b>${r.calls}</b></li>`)
+      .join("") || `<li class="muted">none</li>`;
+    $("calls-ivr-nodes").innerHTML = tally(c.abandoned_ivr_by_node);
+    $("calls-failed-reasons").innerHTML = tally(c.failed_by_reason);
+  }
+
   function renderQueues(b) {
     $("queues").tBodies[0].innerHTML = b.queues.map((q) => `<tr data-queue="${esc(q.name)}">
       <td>${esc(q.name)}</td><td class="waiting ${q.waiting ? "hot" : ""}">${q.waiting}</td>
@@ -114,7 +131,7 @@
   function render(b) {
     board = b;
     offset = b.now - Date.now() / 1000;
-    renderTotals(b); renderQueues(b); renderAgents(b); renderSkills(b); renderSla(b); renderCharts(b);
+    renderTotals(b); renderOutcomes(b); renderQueues(b); renderAgents(b); renderSkills(b); renderSla(b); renderCharts(b);
     document.body.dataset.frames = String(Number(document.body.dataset.frames || 0) + 1);
   }
 

@@ -41,3 +41,10 @@ def test_given_calendar_file_when_service_built_then_one_calendar_reaches_ivr_sl
     assert service.callbacks is not None
     assert service.callbacks.dialler.policy.calendar is calendar  # calling windows and retries
     assert service.callbacks.api.policy.calendar is calendar
+
+
+def test_given_ivr_and_routing_when_service_built_then_every_ivr_session_reaches_statistics_and_call_facts() -> None:
+    service = Service(Settings(), event_log=False)
+    assert service.ivr is not None and service.routing is not None
+    assert service.ivr.listeners == [service.routing.ivr_session, service.facts.ivr_session]
+    assert service.routing.node_kind is not None

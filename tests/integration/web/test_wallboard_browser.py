@@ -91,3 +91,21 @@ async def test_given_supervisor_on_wallboard_when_agent_paused_via_api_then_tile
                 what="agent 1273's tile to show the pause reason")
     assert await page.get_attribute("#agent-1273", "data-status") == "not_ready"
     assert await _text(page, "#agent-1273 .state") == "not ready"
+
+
+async def test_given_a_call_lost_in_the_ivr_when_supervisor_watches_then_calls_panel_shows_it_by_node(
+        web_lab: WebLab, browser: Browser) -> None:
+    import time
+
+    from queues.events import IvrEnded, IvrEntered
+
+    page = await _open_wallboard(browser, web_lab.base)
+    m, now = web_lab.floor.metrics, time.time()
+    before = m.calls(m.local_day(now)).abandoned_ivr
+    m.apply(IvrEntered("ivr-lost-1", "ivr-lost-1", now))
+    m.apply(IvrEnded("ivr-lost-1", "ivr-lost-1", "abandoned", "welcome", ("language", "welcome"),
+                     "caller_hung_up", now + 1))
+    web_lab.floor._changed()  # the floor's push, as after any event it applies
+    await until(lambda: _text_is(page, "#calls-abandoned-ivr", str(before + 1)), timeout=10,
+                what="the calls panel to count the IVR abandon")
+    assert await page.is_visible('#calls-ivr-nodes li[data-key="welcome"]')

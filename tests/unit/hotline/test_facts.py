@@ -51,3 +51,59 @@ def test_qa_record_without_a_hand_over_still_names_the_agent() -> None:
     rec = qa_record(call_with_agent(), None)
     assert rec["agent"] == "1042" and rec["queue"] is None and rec["wait_s"] == 0.0
     assert rec["caller"] == "13800138000"
+
+
+# --- the IVR path of every call (helper "outcomes", issue #19) ---------------------------------
+
+
+class _Tracker:
+    def __init__(self) -> None:
+        self.model = type("M", (), {"calls": {}})()
+        self.subscribers: list = []
+
+    def subscribe(self, fn) -> None:  # type: ignore[no-untyped-def]
+        self.subscribers.append(fn)
+
+
+class _QaStore:
+    def __init__(self) -> None:
+        self.rows: list = []
+
+    async def upsert_facts(self, rows, now):  # type: ignore[no-untyped-def]
+        self.rows += rows
+        return len(rows)
+
+
+def _session(lid: str, path: tuple[str, ...], outcome: str = "caller_hung_up"):  # type: ignore[no-untyped-def]
+    from ivr.agi import SessionRecord
+
+    return SessionRecord(uniqueid=lid, linkedid=lid, caller_num="13800138000", menu_id="m", path=path,
+                         node=path[-1], outcome=outcome, reason=outcome, language="zh", commands=3,
+                         started_at=100.0, ended_at=110.0)
+
+
+async def test_given_a_caller_who_hangs_up_in_the_ivr_then_qa_facts_keep_the_ivr_path() -> None:
+    import asyncio
+
+    from hotline.facts import CallFactsBook
+    from ivr.agi import SessionStarted
+    from telephony.calls import CallEnded
+
+    tracker, store = _Tracker(), _QaStore()
+    book = CallFactsBook(tracker, qa_store=store, ivr_wait_s=5.0)  # type: ignore[arg-type]
+    book.ivr_session(SessionStarted("c.7", "c.7", 100.0))
+    call = Call("c.7", 100.0, ended_at=110.0)
+    call.legs["c.7"] = Leg("c.7", "c.7", "PJSIP/trunk-0007", 100.0, caller_num="13800138000", answered_at=100.0)
+    tracker.model.calls["c.7"] = call
+    # the tracker sees the hangup before the IVR session has written its record
+    tracker.subscribers[0](CallEnded(110.0, "c.7", "hangup", 10.0))
+    await asyncio.sleep(0)
+    assert store.rows == []
+    book.ivr_session(_session("c.7", ("language", "main")))
+    await asyncio.wait_for(book.stop(), 5)
+    assert [r.ivr_path for r in store.rows] == [("language", "main")]
+    assert book.ivr_path("c.7") == ("language", "main")
+
+
+def test_qa_record_takes_the_ivr_session_path_when_there_was_no_hand_over() -> None:
+    assert qa_record(call_with_agent(), None, ("language", "main"))["ivr_path"] == ("language", "main")

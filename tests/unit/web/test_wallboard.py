@@ -87,3 +87,26 @@ def test_given_agent_facts_when_staffing_tallied_then_logged_in_seconds_split_pe
     tally.apply(AgentStateChanged("1272", S.READY, T0 + 700))
     tally.apply(AgentStateChanged("1272", S.LOGGED_OUT, T0 + 1000))
     assert tally.snapshot(T0 + 2000) == {T0: 300.0, T0 + 900: 100.0}
+
+
+def test_given_an_ivr_abandon_then_the_board_counts_the_call_with_its_node() -> None:
+    from queues.events import IvrEnded, IvrEntered
+
+    m = _metrics()
+    m.apply(IvrEntered("z", "z", T0 + 5))
+    m.apply(IvrEnded("z", "z", "abandoned", "main", ("language", "main"), "caller_hung_up", T0 + 9))
+    b = build_board(m, [QueueRow("commerce", ("commerce",), 20.0)], [], [], {}, T0 + 260)
+    c = b["calls"]
+    counts = (c["offered_hotline"], c["reached_ivr"], c["abandoned_ivr"], c["offered_queue"], c["direct"])
+    assert counts == (5, 1, 1, 4, 4)
+    assert c["abandoned_ivr_by_node"] == [{"key": "main", "calls": 1}]
+    assert c["balanced"] is True
+    assert b["totals"]["offered"] == 4  # offers to queues: the IVR abandon never reached one
+
+
+def test_given_offers_to_a_queue_not_configured_then_it_still_has_a_row_and_rows_add_up() -> None:
+    m = _metrics()
+    m.apply(CallQueued("x", "x", "retired_queue", T0 + 30))
+    b = build_board(m, [QueueRow("commerce", ("commerce",), 20.0)], [], [], {}, T0 + 260)
+    assert [q["name"] for q in b["queues"]] == ["commerce", "retired_queue"]
+    assert sum(q["offered"] for q in b["queues"]) == b["totals"]["offered"] == 5
