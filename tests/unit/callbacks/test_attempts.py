@@ -11,7 +11,8 @@ import pytest
 from callbacks import agentfirst as af
 from callbacks import attempts as att
 from callbacks.model import Job, JobKind, JobStatus, Message, Outcome
-from callbacks.policy import SchedulePolicy, record_outcome, start_attempt
+from callbacks.policy import record_outcome, start_attempt
+from callbacks.settings import CallbacksSettings
 
 RING_S, GRACE_S = 30.0, 10.0
 
@@ -64,7 +65,7 @@ def test_given_an_overdue_agent_first_attempt_then_its_placeholder_is_hung_up_an
 
 def test_given_an_unknown_outcome_then_the_slot_is_freed_and_the_job_retried_after_the_unknown_gap() -> None:
     t0 = dt.datetime(2025, 9, 30, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")).timestamp()  # a working Tuesday
-    policy = SchedulePolicy(windows=("08:00-22:00",), max_attempts=3)
+    policy = CallbacksSettings(windows=("08:00-22:00",), max_attempts=3).policy()
     due = t0 + RING_S + GRACE_S
     done = record_outcome(reminder(t0), Outcome.UNKNOWN, policy, due)
     assert done.status is JobStatus.PENDING and not done.status.in_flight
