@@ -43,6 +43,8 @@ from callbacks.policy import DIAL_STATUS_OUTCOMES, HANGUP_CAUSE_OUTCOMES
 #: dialplan context of the placeholder and of the citizen leg (asterisk_conf/extensions.conf)
 CONTEXT = "hotline-cb-agentfirst"
 AGENT_FIRST = "agent_first"
+#: Originate ``Timeout`` (s) of the placeholder: its ;2 half answers at once
+PLACEHOLDER_TIMEOUT_S = 10.0
 
 #: ``Job.meta["stage"]`` values of an agent-first attempt
 AGENT_WAIT = "agent_wait"  # the placeholder is queued in routing, no agent yet
@@ -97,7 +99,7 @@ def originate_fields(job: Job, *, trunk: str, ring_timeout_s: float, caller_id: 
         "Priority": "1",
         "ChannelId": ph.one,
         "OtherChannelId": ph.two,
-        "Timeout": "10000",  # the ;2 half answers at once
+        "Timeout": str(round(PLACEHOLDER_TIMEOUT_S * 1000)),  # the ;2 half answers at once
         "CallerID": f'"{job.number}" <{job.number}>',  # shown on the agent's phone
         "Account": job.attempt_id,
         "Async": "true",

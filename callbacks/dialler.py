@@ -22,7 +22,11 @@ Per attempt (see :mod:`callbacks.model` for the id scheme):
 * ``Hangup`` of the answered uniqueid before that: a reminder counts as delivered (answered), a
   survey as NO_INPUT;
 * AMI lost: DIALING / IN_CALL jobs become UNKNOWN; on reconnect ``CoreShowChannels`` is searched
-  for the attempt's ``AccountCode`` (the unknown rule in :mod:`callbacks.policy`).
+  for the attempt's ``AccountCode`` (the unknown rule in :mod:`callbacks.policy`);
+* no ``OriginateResponse`` by the attempt's deadline (Originate timeout + ``attempt_grace_s``, on
+  the injected clock; the task wakes for it): ``CoreShowChannels`` again, and the attempt goes on
+  (answered channel found) or ends as ``UNKNOWN`` (slot freed, retried per the policy):
+  :mod:`callbacks.attempts`.
 
 Results: a satisfaction rating (or ``no_answer`` after the last attempt) goes to the work order as
 a ``work_order.updated`` outbox event (``event_id`` ``work_order.updated:satisfaction:<job id>``,
@@ -53,6 +57,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from callbacks import agentfirst as af
+from callbacks import attempts as att
 from callbacks import policy as pol
 from callbacks.errors import JobClosed, StoreUnavailable
 from callbacks.keepplace import CallbackRequest, RequestStatus, due_requests, mark_calling
@@ -264,6 +269,10 @@ class Dialler:
                 nxt = await self.store.next_due_at()
                 if nxt is not None:
                     delay = max(0.0, min(delay, nxt - self.clock()))
+            attempt_due = att.next_deadline_at(self.flight.values(), self.settings.ring_timeout_s,
+                                               self.settings.attempt_grace_s)
+            if attempt_due is not None:
+                delay = max(0.0, min(delay, attempt_due - self.clock()))
             if self._inbox.empty():
                 # asyncio.timeout, not wait_for: Python 3.11's wait_for swallows a cancel that
                 # races with the event being set, and stop() would then wait forever
@@ -278,6 +287,7 @@ class Dialler:
         await self._decide_overdue(now)
         if not self.ami.connected:
             return
+        await self._settle_overdue_attempts(now)
         if self._need_resolve:
             await self._resolve_unknown(now)
         await self._start_due_callbacks(now)
@@ -447,6 +457,34 @@ class Dialler:
             job = self.flight.get(self._by_attempt.get(attempt, ""))
             if job is not None:
                 await self._decide_failure(job, reason, now)
+
+    async def _settle_overdue_attempts(self, now: float) -> None:
+        """DIALING attempts past their deadline (:mod:`callbacks.attempts`): settle them from
+        ``CoreShowChannels`` so none holds a concurrency slot for good."""
+        late = [j for j in att.overdue(self.flight.values(), self.settings.ring_timeout_s,
+                                       self.settings.attempt_grace_s, now)
+                if j.attempt_id not in self._undecided]  # those wait for their DialEnd/Hangup a moment
+        if not late:
+            return
+        resp = await self.ami.action("CoreShowChannels", timeout=self.settings.action_timeout_s)
+        live = {m.text("Uniqueid"): (m.text("AccountCode"), m.text("ChannelStateDesc") == "Up") for m in resp.events}
+        names = {m.text("Uniqueid"): m.text("Channel") for m in resp.events}
+        for job in late:
+            if self.flight.get(job.job_id) != job:
+                continue  # settled meanwhile
+            settled = att.settle_overdue(job, live)
+            log.warning("callbacks: %s got no OriginateResponse by its deadline -> %s", job.attempt_id,
+                        "answered, followed" if settled.outcome is None else settled.outcome)
+            if settled.hang_up is not None:
+                await self._hangup(settled.hang_up)
+            if settled.outcome is None:
+                uniqueid = settled.answered_uniqueid or ""
+                answered = pol.answered(job, uniqueid, now)
+                await self._update(answered)
+                if answered.kind is JobKind.CALLBACK:
+                    await self._callback_answered(answered, uniqueid, names.get(uniqueid, ""))
+            else:
+                await self._finish(job, settled.outcome, now)
 
     async def _finish(self, job: Job, outcome: Outcome, now: float, rating: int | None = None) -> None:
         done = pol.record_outcome(job, outcome, self.policy, now, rating)

@@ -51,6 +51,8 @@ class CallbacksSettings(_Strict):
     caller_id: str = "12345"
     ring_timeout_s: float = Field(30.0, gt=0, description="Originate Timeout")
     action_timeout_s: float = Field(5.0, gt=0, description="budget of one AMI action")
+    attempt_grace_s: float = Field(10.0, gt=0, description="after the Originate timeout: an attempt with no"
+                                   " OriginateResponse is then settled from CoreShowChannels (callbacks/attempts.py)")
     tick_s: float = Field(1.0, gt=0, description="longest sleep of the timer task (new jobs from the CLI)")
     callback_mode: Literal["citizen_first", "agent_first"] = Field(
         "citizen_first", description="keep-my-place: ring the citizen, then queue them for an agent; or queue a"

@@ -12,7 +12,8 @@ Transitions (``*`` = any status listed)::
     NOT_READY | WRAP_UP --ready--> READY            (READY --ready--> READY is a no-op)
     READY | NOT_READY | WRAP_UP --pause(reason)--> NOT_READY(reason)
     READY --reserve(call)--> RESERVED               (phone ringing, one call only)
-    RESERVED --offer_cancelled--> READY             (caller hung up while ringing; idle time kept)
+    RESERVED --offer_cancelled--> READY             (caller hung up while ringing, or the offer was
+                                                     lost: no answer nor failure reported; idle time kept)
     RESERVED --ring_no_answer--> NOT_READY("missed")
     RESERVED --answered--> ON_CALL                  (calls_today + 1)
     ON_CALL --hung_up--> WRAP_UP(until now + wrap_up_s)
@@ -117,7 +118,8 @@ def reserve(state: AgentState, linkedid: str, queue: str, now: float) -> AgentSt
 
 
 def offer_cancelled(state: AgentState, now: float) -> AgentState:
-    """RESERVED -> READY when the caller hung up while the agent rang; ``idle_since_at`` is kept.
+    """RESERVED -> READY when the caller hung up while the agent rang, or the offer was ``lost``
+    (a technical failure, not the agent's); ``idle_since_at`` is kept.
 
     Raises:
         IllegalTransition: the agent is not RESERVED.

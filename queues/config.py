@@ -51,6 +51,9 @@ class RoutingSettings(_Strict):
             None hangs the caller up (logged) rather than leave them on hold untracked.
         event_log: the routing event log (replayed into the statistics at start).
         order: tie-break between equally proficient agents.
+        offer_grace_s: seconds after an offer's ring timeout before an offer that got neither an
+            ``OriginateResponse`` nor an answer fails as ``lost`` (agent READY again, caller back at
+            the front: :mod:`queues.routing`, *Offer deadline*).
     """
 
     enabled: bool = True
@@ -63,6 +66,7 @@ class RoutingSettings(_Strict):
     voicemail: str | None = None
     event_log: Path = Path(os.environ.get("HOTLINE_ROUTING_LOG", "/var/lib/hotline/events/routing.log"))
     order: AgentOrder = AgentOrder.LONGEST_IDLE
+    offer_grace_s: float = Field(5.0, gt=0)
 
     @field_validator("endpoint")
     @classmethod

@@ -27,6 +27,20 @@ NOT_READY "missed", caller back at the front of the line and offered to the next
 1 rejected, 0/8 unreachable. :class:`~queues.routing.CancelOffer` hangs up the agent leg by its
 uniqueid (AMI ``Hangup`` accepts one). No channel name is ever a key.
 
+No agent is left reserved: every offer has a deadline in the core (ring timeout +
+``routing.offer_grace_s``, run by the worker's one timer). The agent leg's ``Hangup`` (its
+``ChannelId`` uniqueid) with no ``OriginateResponse`` yet shortens it to
+:data:`~queues.routing.LEG_END_GRACE_S` (the response normally follows the ``Hangup`` and says
+why); past the deadline the offer fails as ``lost``: the agent goes back to READY (a technical
+failure is not the agent's fault: not "missed"), the caller back to the front, the leg is hung up
+and a late ``OriginateResponse`` is ignored. An ``Originate`` whose action fails because the AMI
+connection dropped is not failed blindly (it may have gone through): it waits like any ringing
+offer. When the AMI connection drops (``AmiConnectionChanged``) routing is suspended (no offer is
+made, none expires: only Asterisk knows whether the agent answered); after the reconnect the
+ringing offers are matched with ``CoreShowChannels`` (agent leg up -> answered, gone -> ``lost``,
+still ringing -> its ``OriginateResponse`` will come, now that we listen again) and routing
+resumes: overdue offers get ``offer_grace_s`` more, waiting callers are offered again, best first.
+
 Every input event and every fact the core emits is appended to the routing event log and applied
 to a live :class:`~queues.metrics.MetricsState` (replayed from the log at start), and the state is
 saved to Redis after changes (:class:`~queues.store.SnapshotSaver`, coalesced).
@@ -49,7 +63,15 @@ from zoneinfo import ZoneInfo
 from queues import routing as rt
 from queues.codec import snapshot_to_json
 from queues.config import RoutingSettings
-from queues.dispatch_rules import ANSWERED, CallerLeg, call_queued, caller_left, originate_fields, originate_outcome
+from queues.dispatch_rules import (
+    ANSWERED,
+    CallerLeg,
+    call_queued,
+    caller_left,
+    originate_fields,
+    originate_outcome,
+    ringing_offer_verdict,
+)
 from queues.eventlog import RoutingEventLog, read_events
 from queues.events import (
     AgentLoggedIn,
@@ -69,7 +91,7 @@ from queues.metrics import MetricsConfig, MetricsState, replay
 from queues.model import Agent, AgentState, AgentStatus, QueueConfig
 from queues.store import RoutingStore, RoutingStoreError, SnapshotSaver
 from telephony import events as tev
-from telephony.ami import AmiClient, AmiError
+from telephony.ami import AmiClient, AmiConnectionError, AmiError
 from telephony.calls import CallEvent, LegEnded
 from telephony.frames import AmiMessage
 from telephony.tracker import CallTracker
@@ -91,6 +113,8 @@ class DispatchStats:
     offers: int = 0
     originate_failures: int = 0
     cancels: int = 0
+    lost_offers: int = 0  # offers failed as "lost" (deadline, leg gone, AMI lost)
+    suspensions: int = 0  # AMI connection losses that suspended routing
     restored_calls: int = 0
     closed_at_restore: int = 0
     worker_errors: int = 0
@@ -113,6 +137,19 @@ class _Enqueue:
 class _LegGone:
     uniqueid: str
     at: float
+
+
+@dataclass(frozen=True, slots=True)
+class _Connection:
+    connected: bool  # AmiConnectionChanged
+
+
+@dataclass(frozen=True, slots=True)
+class _Resume:
+    generation: int  # the connection generation whose reconciliation finished
+
+
+_Item = _Input | _Enqueue | _LegGone | _Connection | _Resume
 
 
 class Dispatcher:
@@ -142,13 +179,15 @@ class Dispatcher:
         self.event_log = event_log
         self.clock = clock
         self.timezone = timezone
-        self.state = rt.RoutingState.create(self.queues, self.agents, self.settings.order, now=clock())
+        self.state = rt.RoutingState.create(self.queues, self.agents, self.settings.order, now=clock(),
+                                            offer_grace_s=self.settings.offer_grace_s)
         self.metrics = MetricsState(MetricsConfig.from_queues(self.queues, timezone))
         self.stats = DispatchStats()
         self._calls: dict[str, CallerLeg] = {}  # linkedid -> adapter record
         self._by_uid: dict[str, str] = {}  # caller or agent leg uniqueid -> linkedid
         self._originates: dict[str, tuple[str, str]] = {}  # ActionID -> (linkedid, agent_id)
-        self._inbox: asyncio.Queue[_Input | _Enqueue | _LegGone] = asyncio.Queue()
+        self._inbox: asyncio.Queue[_Item] = asyncio.Queue()
+        self._generation = 0  # + 1 per AmiConnectionChanged: a stale reconciliation does not resume
         self._actions: set[asyncio.Task[None]] = set()
         self._worker: asyncio.Task[None] | None = None
         self._saver = (SnapshotSaver(store, self._render_snapshot) if store is not None else None)
@@ -172,6 +211,8 @@ class Dispatcher:
         await self._restore()
         await self._replay_metrics()
         await self._reconcile()
+        if not self.ami.connected:  # resumed by the AmiConnectionChanged of the login
+            rt.suspend(self.state)
         if self._saver is not None:
             self._saver.start()
             self._saver.mark_dirty()
@@ -295,6 +336,8 @@ class Dispatcher:
                 self._inbox.put_nowait(_Input(CallAnswered(linkedid, agent_id, event.at), from_ami=True))
             else:
                 self._inbox.put_nowait(_Input(OfferFailed(linkedid, agent_id, event.at, outcome), from_ami=True))
+        elif isinstance(event, tev.AmiConnectionChanged):
+            self._inbox.put_nowait(_Connection(event.connected))
 
     def _on_call_event(self, event: CallEvent) -> None:
         if isinstance(event, LegEnded) and event.uniqueid in self._by_uid:
@@ -305,7 +348,7 @@ class Dispatcher:
         inbox = self._inbox
         while True:
             due_at = rt.next_deadline_at(self.state)
-            item: _Input | _Enqueue | _LegGone | None
+            item: _Item | None
             if due_at is None:
                 item = await inbox.get()
             else:
@@ -323,6 +366,13 @@ class Dispatcher:
                     self._enqueue(item.request, now)
                 elif isinstance(item, _LegGone):
                     self._leg_gone(item, now)
+                elif isinstance(item, _Connection):
+                    self._connection_changed(item.connected)
+                elif isinstance(item, _Resume):
+                    if item.generation == self._generation and self.ami.connected:
+                        _, out = rt.resume(self.state, now)
+                        log.info("routing resumed after the AMI reconnect (%d calls waiting)", len(self.waiting()))
+                        self._after(None, out, now)
                 else:
                     self._apply(item.event, now)
             except Exception as exc:  # the routing pump's one broad except: report, log, carry on
@@ -364,9 +414,50 @@ class Dispatcher:
             self._apply(caller_left(rec.connected, rec.linkedid, item.at), now)
         elif item.uniqueid == rec.agent_uniqueid and rec.connected:
             self._apply(CallEnded(rec.linkedid, item.at), now)
-        # an agent leg that ends while ringing: the OriginateResponse says why
+        elif item.uniqueid == rec.agent_uniqueid and rec.agent_id is not None:
+            # ended while ringing: the OriginateResponse that follows says why; without one the
+            # offer is lost after LEG_END_GRACE_S (the core's deadline)
+            rt.offer_leg_ended(self.state, rec.linkedid, rec.agent_id, now)
+
+    def _connection_changed(self, connected: bool) -> None:
+        self._generation += 1
+        if not connected:
+            if not self.state.suspended:
+                self.stats.suspensions += 1
+                log.warning("routing suspended: AMI connection lost (%d offers ringing, %d calls waiting)",
+                            sum(1 for a in self.tracked().values() if a is not None), len(self.waiting()))
+            rt.suspend(self.state)
+        elif self.state.suspended:
+            self._spawn(self._reconcile_offers(self._generation), "routing-reconnect")
+
+    async def _reconcile_offers(self, generation: int) -> None:
+        """After a reconnect: match ringing offers with ``CoreShowChannels``, then resume routing.
+
+        The verdicts (:func:`queues.dispatch_rules.ringing_offer_verdict`) enter the inbox before
+        the resume, so the caller of a lost offer is routed by the resume, best first. A failed
+        resync resumes anyway: the offers' deadlines settle them.
+        """
+        try:
+            await self.tracker.resync()
+        except (AmiError, TimeoutError) as exc:
+            log.warning("routing: AMI resync after the reconnect failed (%s); offer deadlines will settle", exc)
+        else:
+            legs = self.tracker.model.legs
+            now = self.clock()
+            for rec in list(self._calls.values()):
+                if rec.agent_id is None or rec.connected or rec.agent_uniqueid is None:
+                    continue
+                verdict = ringing_offer_verdict(legs.get(rec.agent_uniqueid))
+                if verdict == ANSWERED:
+                    self._inbox.put_nowait(_Input(CallAnswered(rec.linkedid, rec.agent_id, now), from_ami=True))
+                elif verdict == rt.LOST:
+                    self._inbox.put_nowait(_Input(OfferFailed(rec.linkedid, rec.agent_id, now, rt.LOST),
+                                                  from_ami=True))
+        self._inbox.put_nowait(_Resume(generation))
 
     def _apply(self, event: Event, now: float) -> None:
+        if isinstance(event, OfferFailed) and event.reason == rt.LOST:
+            self.stats.lost_offers += 1
         if isinstance(event, CallbackRequested) and event.linkedid not in self.state.tracked_calls():
             raise CallNotQueued(event.linkedid)  # answered meanwhile: keep its agent leg followed
         self.stats.events += 1
@@ -398,6 +489,10 @@ class Dispatcher:
             elif isinstance(o, (rt.OverflowCall, rt.OfferCallback)):
                 log.info("routing: %s", o)
             else:
+                if isinstance(o, OfferFailed):
+                    self.stats.lost_offers += 1
+                    log.warning("offer to agent %s got no answer nor failure by its deadline (linkedid=%s): "
+                                "lost, agent ready again, caller back at the front", o.agent_id, o.linkedid)
                 self._record(o)
 
     def _record(self, event: object) -> None:
@@ -427,21 +522,26 @@ class Dispatcher:
         self._spawn(self._originate(action_id, fields, cmd, agent_uid), f"originate-{cmd.linkedid}")
 
     async def _originate(self, action_id: str, fields: dict[str, object], cmd: rt.OfferCall, agent_uid: str) -> None:
-        error = ""
+        error, reason = "", "unreachable"
         try:
             resp = await self.ami.action("Originate", fields, timeout=self.settings.action_timeout_s,
                                          action_id=action_id)
             if not resp.ok:
-                error = resp.message or "refused"
+                error = resp.message or "refused"  # Asterisk refused to ring this endpoint
+        except AmiConnectionError as exc:
+            # sent or not, we cannot tell: the offer waits (reconnect reconciliation, or its deadline)
+            log.warning("originate to agent %s (linkedid=%s): %s; settled after the reconnect or at its deadline",
+                        cmd.agent_id, cmd.linkedid, exc)
+            return
         except AmiError as exc:
-            error = f"{type(exc).__name__}: {exc}"
+            error, reason = f"{type(exc).__name__}: {exc}", rt.LOST  # ours, not the agent's
         if not error or action_id not in self._originates:
             return
         self._originates.pop(action_id, None)
         self.stats.originate_failures += 1
         log.warning("originate to agent %s failed (linkedid=%s): %s", cmd.agent_id, cmd.linkedid, error)
         await self._hangup(agent_uid)  # in case it went through after a timeout
-        self._inbox.put_nowait(_Input(OfferFailed(cmd.linkedid, cmd.agent_id, self.clock(), "unreachable"),
+        self._inbox.put_nowait(_Input(OfferFailed(cmd.linkedid, cmd.agent_id, self.clock(), reason),
                                       from_ami=True))
 
     def _cancel(self, cmd: rt.CancelOffer) -> None:
@@ -510,7 +610,8 @@ class Dispatcher:
             return
         snapshot, extra = loaded
         try:
-            self.state = rt.RoutingState.restore(self.queues, self.agents, snapshot, self.settings.order)
+            self.state = rt.RoutingState.restore(self.queues, self.agents, snapshot, self.settings.order,
+                                                 offer_grace_s=self.settings.offer_grace_s)
         except QueuesError as exc:
             log.error("routing snapshot does not match the agents file, starting empty: %s", exc)
             return
@@ -546,8 +647,9 @@ class Dispatcher:
 
         A caller whose leg is still up stays queued (not dropped); one whose leg is gone is closed
         (abandoned, or ended if an agent had answered). A ringing offer whose agent leg is up is
-        answered; one whose agent leg is gone failed (the caller keeps their place); one still
-        ringing waits for its ``OriginateResponse`` (Asterisk sends it to every AMI session).
+        answered; one whose agent leg is gone is ``lost`` (agent READY, the caller keeps their
+        place); one still ringing waits for its ``OriginateResponse`` (Asterisk sends it to every
+        AMI session), or its deadline.
         """
         if not self._calls:
             return
@@ -574,11 +676,11 @@ class Dispatcher:
             if rec.connected and not alive(rec.agent_uniqueid):
                 self._inbox.put_nowait(_Input(CallEnded(rec.linkedid, now), from_ami=True))
             elif rec.agent_id is not None and not rec.connected:
-                leg = legs.get(rec.agent_uniqueid or "")
-                if leg is not None and leg.ended_at is None and leg.state == "Up":
+                verdict = ringing_offer_verdict(legs.get(rec.agent_uniqueid or ""))
+                if verdict == ANSWERED:
                     self._inbox.put_nowait(_Input(CallAnswered(rec.linkedid, rec.agent_id, now), from_ami=True))
-                elif leg is None or leg.ended_at is not None:
-                    self._inbox.put_nowait(_Input(OfferFailed(rec.linkedid, rec.agent_id, now, "no_answer"),
+                elif verdict == rt.LOST:
+                    self._inbox.put_nowait(_Input(OfferFailed(rec.linkedid, rec.agent_id, now, rt.LOST),
                                                   from_ami=True))
                 elif rec.action_id is not None:
                     self._originates[rec.action_id] = (rec.linkedid, rec.agent_id)

@@ -10,7 +10,9 @@ without I/O:
   uniqueid before it exists, so a hangup racing the originate is still recognised);
 * AMI ``OriginateResponse`` ``Reason`` -> answered or an :class:`~queues.events.OfferFailed` reason;
 * a caller leg's hangup -> :class:`~queues.events.CallAbandoned` (before answer) or
-  :class:`~queues.events.CallEnded` (after).
+  :class:`~queues.events.CallEnded` (after);
+* a ringing offer's agent leg as ``CoreShowChannels`` lists it after a restart or a reconnect ->
+  answered, ``lost`` or still ringing (:func:`ringing_offer_verdict`).
 """
 
 from __future__ import annotations
@@ -19,16 +21,22 @@ from dataclasses import dataclass
 
 from queues.events import CallAbandoned, CallEnded, CallQueued
 from queues.handover import QueueRequest
-from queues.routing import OfferCall
+from queues.routing import LOST, OfferCall
+from telephony.calls import Leg
 
 __all__ = [
     "ANSWERED",
+    "RINGING",
     "CallerLeg",
     "call_queued",
     "caller_left",
     "originate_fields",
     "originate_outcome",
+    "ringing_offer_verdict",
 ]
+
+#: :func:`ringing_offer_verdict` for an agent leg still ringing: wait for its OriginateResponse
+RINGING = "ringing"
 
 #: :func:`originate_outcome` for AMI OriginateResponse ``Reason: 4``
 ANSWERED = "answered"
@@ -137,3 +145,19 @@ def caller_left(connected: bool, linkedid: str, at: float) -> CallAbandoned | Ca
         ``CallEnded`` once an agent answered, else ``CallAbandoned`` (waiting or ringing).
     """
     return CallEnded(linkedid, at) if connected else CallAbandoned(linkedid, at)
+
+
+def ringing_offer_verdict(agent_leg: Leg | None) -> str:
+    """What a ringing offer became, from its agent leg in the call model after a resync.
+
+    Args:
+        agent_leg: the leg whose uniqueid is the Originate's ``ChannelId`` (listed by
+            ``CoreShowChannels`` or followed since), or None if Asterisk never showed it.
+    Returns:
+        :data:`ANSWERED` (up: the agent answered and ``Bridge()`` runs), ``lost`` (gone or never
+        seen: the ``OriginateResponse`` was missed; not the agent's fault) or :data:`RINGING`
+        (still ringing: its ``OriginateResponse`` will come, else the offer's deadline settles it).
+    """
+    if agent_leg is None or agent_leg.ended_at is not None:
+        return LOST
+    return ANSWERED if agent_leg.state == "Up" else RINGING

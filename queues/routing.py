@@ -9,11 +9,14 @@ Entry points (no I/O, no asyncio, ``now`` in epoch seconds always passed in)::
     due_at = next_deadline_at(state)                      # when to call decide() next
     pos = position_and_ewt(state, linkedid, now)          # position in line and EWT (s)
     start_new_day(state)                                  # at local midnight: calls_today = 0
+    offer_leg_ended(state, linkedid, agent_id, now)      # the ringing agent leg ended, no answer yet
+    suspend(state); state, outputs = resume(state, now)   # AMI lost / back: no offers in between
 
 ``outputs`` mixes *commands* for the adapter (imperative: :class:`OfferCall`, :class:`CancelOffer`,
 :class:`OverflowCall`, :class:`OfferCallback`, :class:`SendToVoicemail`) and *facts* to append to the
 event log for :mod:`queues.metrics` (:class:`~queues.events.AgentStateChanged`,
-:class:`~queues.events.CallOverflowed`, :class:`~queues.events.CallSentToVoicemail`).
+:class:`~queues.events.CallOverflowed`, :class:`~queues.events.CallSentToVoicemail`, and
+:class:`~queues.events.OfferFailed` ``lost`` when an offer's deadline passes).
 
 Shape note: ``handle`` and ``decide`` update ``state`` in place and return it. The state has one
 owner (the event pump), and copying 1,000 waiting calls and 300 agents per event would cost more
@@ -42,6 +45,21 @@ Routing policy
   moves to ``overflow_queue`` keeping its ``enqueued_at``.
 * **Maximum wait**: after ``max_wait_s`` (from ``enqueued_at``) a waiting call is offered a callback
   once (it stays queued until :class:`~queues.events.CallbackRequested`) or sent to voicemail.
+* **Offer deadline**: every offer must be settled (answered or failed) by
+  ``offered_at + ring_timeout_s + offer_grace_s``; an agent leg that ended without an answer
+  (:func:`offer_leg_ended`) brings the deadline to ``now + LEG_END_GRACE_S`` (the
+  ``OriginateResponse`` that says why normally follows its ``Hangup`` within milliseconds). At the
+  deadline the offer fails as ``lost`` (a fact :class:`~queues.events.OfferFailed` with reason
+  ``lost``, and :class:`CancelOffer` so the adapter hangs the leg up and ignores a late answer).
+  A ``lost`` offer is a technical failure, not the agent's: the agent goes back to READY keeping
+  their idle time (not NOT_READY "missed"), and the caller goes back to the front of the line and
+  is first offered to *another* ready agent (the lost agent is released only after that, then
+  takes the best waiting call, which is this caller again only if nobody else could take it).
+* **Suspension** (AMI connection lost, :func:`suspend`): no new offer is made and no offer
+  expires (nobody can know whether the agent answered until Asterisk can be asked again); the
+  adapter reconciles ringing offers with ``CoreShowChannels`` after the reconnect, then calls
+  :func:`resume`, which re-arms overdue offer deadlines at ``now + offer_grace_s`` and routes the
+  waiting calls best first.
 * **Position** is 1 + the number of waiting calls of the same queue ranked ahead.
   **EWT** ``= position * AHT_recent / N`` seconds, where ``AHT_recent`` is the mean handle time
   (answer -> end of wrap-up) of the last 50 calls of the queue (``default_aht_s`` before any), and
@@ -104,6 +122,9 @@ from queues.model import (
 
 __all__ = [
     "AHT_WINDOW_CALLS",
+    "LEG_END_GRACE_S",
+    "LOST",
+    "OFFER_GRACE_S",
     "CancelOffer",
     "Command",
     "OfferCall",
@@ -120,13 +141,22 @@ __all__ = [
     "naive_pick_agent",
     "naive_pick_call",
     "next_deadline_at",
+    "offer_leg_ended",
     "pick_agent_for_call",
     "pick_call_for_agent",
     "position_and_ewt",
+    "resume",
     "start_new_day",
+    "suspend",
 ]
 
 AHT_WINDOW_CALLS = 50
+#: default seconds added to the ring timeout before an unsettled offer fails as ``lost``
+OFFER_GRACE_S = 5.0
+#: seconds an offer whose agent leg ended waits for its ``OriginateResponse`` before failing as ``lost``
+LEG_END_GRACE_S = 2.0
+#: ``OfferFailed.reason`` of a technical failure (no answer nor failure reported, leg gone, AMI lost)
+LOST = "lost"
 S = AgentStatus
 
 
@@ -137,7 +167,9 @@ S = AgentStatus
 class OfferCall:
     """Ring ``agent_id`` for this caller; report back CallAnswered or OfferFailed.
 
-    ``ring_timeout_s``: seconds before the adapter gives up and reports ``OfferFailed("no_answer")``.
+    ``ring_timeout_s``: seconds before the adapter gives up and reports ``OfferFailed("no_answer")``
+    (the Originate ``Timeout``). The core fails the offer as ``lost`` by itself if nothing is reported
+    within ``ring_timeout_s + offer_grace_s`` (see the module's *Offer deadline*).
     """
 
     linkedid: str
@@ -184,7 +216,8 @@ class SendToVoicemail:
 
 
 Command = OfferCall | CancelOffer | OverflowCall | OfferCallback | SendToVoicemail
-Output = Command | Fact
+#: ``OfferFailed`` is also a fact the core emits itself (reason ``lost``, at an offer's deadline)
+Output = Command | Fact | OfferFailed
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,7 +254,7 @@ class RoutingSnapshot:
 class _Entry:
     """A tracked call: waiting (``offered_to`` None) or ringing an agent."""
 
-    __slots__ = ("call", "callback_offered", "cls", "offered_to", "rank", "static")
+    __slots__ = ("call", "callback_offered", "cls", "offer_due_at", "offered_to", "rank", "static")
 
     def __init__(self, call: WaitingCall, cls: _CallClass, static: float) -> None:
         self.call = call
@@ -229,6 +262,7 @@ class _Entry:
         self.static = static
         self.rank = (-static, call.enqueued_at, call.seq, call.linkedid)
         self.offered_to: str | None = None
+        self.offer_due_at: float | None = None  # epoch s by which the ringing offer must be settled
         self.callback_offered = False
 
 
@@ -300,6 +334,8 @@ class RoutingState:
         agents: Iterable[Agent],
         order: AgentOrder = AgentOrder.LONGEST_IDLE,
         now: float = 0.0,
+        *,
+        offer_grace_s: float = OFFER_GRACE_S,
     ) -> None:
         self.queues: dict[str, QueueConfig] = {}
         self._rt: dict[str, _QueueRuntime] = {}
@@ -331,8 +367,13 @@ class RoutingState:
         self._ready_key: dict[str, tuple[Any, ...]] = {}
         self._on_call: dict[str, str] = {}  # linkedid -> agent_id (ON_CALL or WRAP_UP for that call)
         self._answered_at: dict[str, float] = {}  # agent_id -> epoch s of answer
-        self._deadlines: list[tuple[float, int, str, str, str]] = []  # (due_at, n, kind, ident, queue)
+        # (due_at, n, kind, ident, queue); for kind "offer": ident = linkedid, queue = the agent id
+        self._deadlines: list[tuple[float, int, str, str, str]] = []
         self._dl_n = 0
+        self.offer_grace_s = offer_grace_s
+        #: AMI lost (:func:`suspend`): no offer is made and none expires until :func:`resume`
+        self.suspended = False
+        self._held_offers: list[tuple[str, str]] = []  # (linkedid, agent) whose deadline passed while suspended
         self._seq = 0
 
     # -- construction ------------------------------------------------------------------------
@@ -344,13 +385,17 @@ class RoutingState:
         agents: Iterable[Agent],
         order: AgentOrder = AgentOrder.LONGEST_IDLE,
         now: float = 0.0,
+        *,
+        offer_grace_s: float = OFFER_GRACE_S,
     ) -> RoutingState:
         """A state with every agent LOGGED_OUT since ``now`` and no call.
 
+        Args:
+            offer_grace_s: seconds after an offer's ring timeout before it fails as ``lost``.
         Raises:
             InvalidQueueConfig: duplicate names or an undefined overflow target.
         """
-        return cls(queues, agents, order, now)
+        return cls(queues, agents, order, now, offer_grace_s=offer_grace_s)
 
     @classmethod
     def restore(
@@ -359,17 +404,20 @@ class RoutingState:
         agents: Iterable[Agent],
         snapshot: RoutingSnapshot,
         order: AgentOrder = AgentOrder.LONGEST_IDLE,
+        *,
+        offer_grace_s: float = OFFER_GRACE_S,
     ) -> RoutingState:
         """Rebuild a state (and every index and timer) from a snapshot, e.g. after a restart.
 
         The snapshot is taken as is: call :func:`decide` right after to run overdue timers and
-        :func:`handle` the AMI resync events for calls that ended meanwhile.
+        :func:`handle` the AMI resync events for calls that ended meanwhile. A ringing offer's
+        deadline is counted from its agent's ``state_since_at`` (when they were reserved).
 
         Raises:
             InvalidQueueConfig: bad configuration.
             UnknownAgent, UnknownQueue: the snapshot names something not configured.
         """
-        state = cls(queues, agents, order)
+        state = cls(queues, agents, order, offer_grace_s=offer_grace_s)
         for st in snapshot.agent_states:
             if st.agent_id not in state.agents:
                 raise UnknownAgent(st.agent_id)
@@ -391,6 +439,9 @@ class RoutingState:
                 state._add_waiting(entry)
             else:
                 entry.offered_to = offered_to
+                reserved = state.agent_states.get(offered_to)
+                since = reserved.state_since_at if reserved is not None else 0.0
+                state._arm_offer(entry, since + state.queues[call.queue].ring_timeout_s + offer_grace_s)
         for qname, times in snapshot.recent_handle_s:
             if qname in state._rt:
                 state._rt[qname].recent_handle_s.extend(times)
@@ -527,6 +578,12 @@ class RoutingState:
     def _push_deadline(self, due_at: float, kind: str, ident: str, queue: str) -> None:
         self._dl_n += 1
         heapq.heappush(self._deadlines, (due_at, self._dl_n, kind, ident, queue))
+
+    def _arm_offer(self, entry: _Entry, due_at: float) -> None:
+        """Set the ringing offer's deadline (a later one replaces it only through :func:`resume`)."""
+        assert entry.offered_to is not None
+        entry.offer_due_at = due_at
+        self._push_deadline(due_at, "offer", entry.call.linkedid, entry.offered_to)
 
     def _push_call_deadlines(self, call: WaitingCall) -> None:
         cfg = self.queues[call.queue]
@@ -771,18 +828,23 @@ def _offer(state: RoutingState, entry: _Entry, agent_id: str, out: list[Output],
     state._remove_waiting(entry)
     entry.offered_to = agent_id
     cfg = state.queues[call.queue]
+    state._arm_offer(entry, now + cfg.ring_timeout_s + state.offer_grace_s)
     out.append(OfferCall(call.linkedid, call.uniqueid, agent_id, call.queue, cfg.ring_timeout_s))
 
 
 def _route_call(state: RoutingState, entry: _Entry, out: list[Output], now: float) -> None:
-    """Offer a waiting call to the best ready agent, if any."""
+    """Offer a waiting call to the best ready agent, if any (none while suspended)."""
+    if state.suspended:
+        return
     agent_id = pick_agent_for_call(state, entry.call, now)
     if agent_id is not None:
         _offer(state, entry, agent_id, out, now)
 
 
 def _route_agent(state: RoutingState, agent_id: str, out: list[Output], now: float) -> None:
-    """Offer the best waiting call to a just-ready agent, if any."""
+    """Offer the best waiting call to a just-ready agent, if any (none while suspended)."""
+    if state.suspended:
+        return
     linkedid = pick_call_for_agent(state, agent_id, now)
     if linkedid is not None:
         _offer(state, state._entries[linkedid], agent_id, out, now)
@@ -791,6 +853,7 @@ def _route_agent(state: RoutingState, agent_id: str, out: list[Output], now: flo
 def _requeue(state: RoutingState, entry: _Entry, out: list[Output], now: float) -> None:
     """A ringing call goes back to waiting with its original rank, then timers and routing."""
     entry.offered_to = None
+    entry.offer_due_at = None
     state._add_waiting(entry)
     if _run_call_timers(state, entry, out, now):
         return
@@ -808,8 +871,21 @@ def _withdraw_offer(state: RoutingState, entry: _Entry, out: list[Output], now: 
     agent_id = entry.offered_to
     assert agent_id is not None
     out.append(CancelOffer(entry.call.linkedid, agent_id))
+    entry.offer_due_at = None
     _set_agent(state, sm.offer_cancelled(state.agent_states[agent_id], now), out, now)
     return agent_id  # the caller then forgets or requeues the entry
+
+
+def _release_lost_offer(state: RoutingState, entry: _Entry, out: list[Output], now: float) -> None:
+    """A ``lost`` offer (technical failure): the caller goes back to the front and is offered to
+    another ready agent first; then the agent is READY again (idle time kept) and takes the best
+    waiting call, which is this caller only if nobody else could take it."""
+    agent_id = entry.offered_to
+    assert agent_id is not None
+    st = state.agent_states[agent_id]
+    _requeue(state, entry, out, now)  # the agent is still RESERVED: not a candidate
+    _set_agent(state, sm.offer_cancelled(st, now), out, now)
+    _route_agent(state, agent_id, out, now)
 
 
 def _run_call_timers(state: RoutingState, entry: _Entry, out: list[Output], now: float) -> bool:
@@ -923,6 +999,9 @@ def handle(state: RoutingState, event: Event, now: float) -> tuple[RoutingState,
             entry = state._entries.get(event.linkedid)
             if entry is None or entry.offered_to != event.agent_id or st.linkedid != event.linkedid:
                 return state, out  # stale: the offer was already withdrawn
+            if event.reason == LOST:
+                _release_lost_offer(state, entry, out, now)
+                return state, out
             reason = (
                 NotReadyReason.MISSED.value
                 if event.reason in ("no_answer", "rejected")
@@ -1004,7 +1083,14 @@ def handle(state: RoutingState, event: Event, now: float) -> tuple[RoutingState,
 
 
 def decide(state: RoutingState, now: float, out: list[Output] | None = None) -> tuple[RoutingState, list[Output]]:
-    """Timer tick: run every deadline due at ``now`` (expansion steps, overflow, max wait, wrap-up).
+    """Timer tick: run every deadline due at ``now`` (expansion steps, overflow, max wait, wrap-up,
+    offer deadlines).
+
+    An offer still unsettled at its deadline fails as ``lost``: outputs the fact
+    ``OfferFailed(linkedid, agent_id, now, "lost")`` (log it), ``CancelOffer`` (hang the agent leg up,
+    drop a late ``OriginateResponse``), the agent back to READY and the caller back at the front
+    (see the module's *Offer deadline*). While :attr:`RoutingState.suspended`, overdue offers are
+    held for :func:`resume` instead.
 
     Call it at :func:`next_deadline_at` (or every second); extra calls are harmless.
 
@@ -1027,6 +1113,16 @@ def decide(state: RoutingState, now: float, out: list[Output] | None = None) -> 
                     _route_agent(state, ident, out, now)
             continue
         entry = state._entries.get(ident)
+        if kind == "offer":
+            if entry is None or entry.offered_to != queue or entry.offer_due_at is None or entry.offer_due_at > now:
+                continue  # settled, or re-armed later
+            if state.suspended:
+                state._held_offers.append((ident, queue))  # re-armed by resume()
+                continue
+            out.append(OfferFailed(ident, queue, now, LOST))
+            out.append(CancelOffer(ident, queue))
+            _release_lost_offer(state, entry, out, now)
+            continue
         if entry is None or entry.offered_to is not None or entry.call.queue != queue:
             continue  # gone, ringing (re-checked on requeue) or moved by overflow
         if kind in ("overflow", "max_wait"):
@@ -1054,6 +1150,63 @@ def start_new_day(state: RoutingState) -> RoutingState:
 def next_deadline_at(state: RoutingState) -> float | None:
     """Epoch seconds of the earliest pending timer (may be stale: waking then is harmless), or None."""
     return state._deadlines[0][0] if state._deadlines else None
+
+
+def offer_leg_ended(state: RoutingState, linkedid: str, agent_id: str, now: float) -> RoutingState:
+    """The ringing agent leg of an offer ended before any answer or failure was reported.
+
+    The adapter calls it on the AMI ``Hangup`` of the Originate's ``ChannelId`` (or that leg found
+    gone at a ``CoreShowChannels`` resync) while no ``OriginateResponse`` came. The offer's deadline
+    becomes ``now + LEG_END_GRACE_S`` (if earlier): the ``OriginateResponse`` that normally follows
+    the ``Hangup`` still says why (``no_answer``, ``busy`` ...); without it the offer fails as
+    ``lost`` at :func:`decide`. Emits nothing; a stale call (offer already settled) is ignored.
+    """
+    entry = state._entries.get(linkedid)
+    if entry is None or entry.offered_to != agent_id:
+        return state
+    due_at = now + LEG_END_GRACE_S
+    if entry.offer_due_at is None or due_at < entry.offer_due_at:
+        state._arm_offer(entry, due_at)
+    return state
+
+
+def suspend(state: RoutingState) -> RoutingState:
+    """The AMI connection is lost: make no offer and let no offer expire until :func:`resume`.
+
+    Waiting callers keep waiting (Asterisk holds them); ringing offers keep their agents RESERVED
+    because only Asterisk knows whether they answered. Emits nothing.
+    """
+    state.suspended = True
+    return state
+
+
+def resume(state: RoutingState, now: float) -> tuple[RoutingState, list[Output]]:
+    """The AMI connection is back (and ringing offers reconciled): route again.
+
+    Offers whose deadline passed while suspended get ``now + offer_grace_s`` (their
+    ``OriginateResponse`` or ``Hangup`` can now arrive); every waiting call is then routed, best
+    ranked first (effective priority, then age), then the due timers run.
+
+    Returns:
+        ``(state, outputs)`` as for :func:`handle`.
+    """
+    out: list[Output] = []
+    if not state.suspended:
+        return state, out
+    state.suspended = False
+    held, state._held_offers = state._held_offers, []
+    for linkedid, agent_id in held:
+        entry = state._entries.get(linkedid)
+        if entry is not None and entry.offered_to == agent_id and entry.offer_due_at is not None:
+            state._arm_offer(entry, max(entry.offer_due_at, now + state.offer_grace_s))
+    waiting = [e for e in state._entries.values() if e.offered_to is None]
+    waiting.sort(key=lambda e: _call_rank(e.static, state.queues[e.call.queue].ageing_per_s, e.call, now),
+                 reverse=True)
+    for entry in waiting:
+        if state._entries.get(entry.call.linkedid) is entry and entry.offered_to is None:
+            _route_call(state, entry, out, now)
+    decide(state, now, out)
+    return state, out
 
 
 # --- position and EWT ---------------------------------------------------------------------------------
@@ -1110,8 +1263,9 @@ def check_invariants(state: RoutingState, now: float, *, work_conserving: bool =
 
     Checks: an agent is reserved for at most one call and the call agrees; a call rings at most
     one agent, who is RESERVED for it; only READY agents sit in the ready indexes and every READY
-    agent does; waiting calls and indexes agree; and, with ``work_conserving``, no READY agent is
-    eligible for a waiting call (which holds after :func:`decide` has run the due timers).
+    agent does; every ringing offer has a deadline; waiting calls and indexes agree; and, with
+    ``work_conserving`` and not suspended, no READY agent is eligible for a waiting call (which
+    holds after :func:`decide` has run the due timers).
     """
     reserved_for: dict[str, str] = {}
     for aid, st in state.agent_states.items():
@@ -1123,6 +1277,7 @@ def check_invariants(state: RoutingState, now: float, *, work_conserving: bool =
     for lid, entry in state._entries.items():
         if entry.offered_to is not None:
             assert reserved_for.get(lid) == entry.offered_to, f"{lid} offered to a non-reserved agent"
+            assert entry.offer_due_at is not None, f"{lid} rings without a deadline"
     for lid in reserved_for:
         assert lid in state._entries, f"agent reserved for untracked call {lid}"
     in_classes = sorted(r[3] for c in state._classes.values() for r in c.by_rank)
@@ -1131,6 +1286,6 @@ def check_invariants(state: RoutingState, now: float, *, work_conserving: bool =
     in_lanes = sorted(r[3] for lanes in state._lanes.values() for lane in lanes.values() for r in lane.by_rank)
     laned = sorted(lid for lid, e in state._entries.items() if e.offered_to is None and state._lane(e, create=False))
     assert in_lanes == laned, "group lanes out of sync"
-    if work_conserving:
+    if work_conserving and not state.suspended:
         for aid in state._ready_key:
             assert naive_pick_call(state, aid, now) is None, f"ready agent {aid} could take a waiting call"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 
 
 class SilenceableProxy:
@@ -63,3 +64,43 @@ class SilenceableProxy:
                 w.close()
         for t in list(self._tasks):
             t.cancel()
+
+
+class EventDroppingProxy(SilenceableProxy):
+    """A :class:`SilenceableProxy` that also drops the AMI messages ``drop(message)`` picks (bytes of
+    one message, without the blank line) on their way to the client: an event Asterisk sent and
+    hotline never received, with the connection itself healthy."""
+
+    def __init__(self, target_host: str, target_port: int, drop: Callable[[bytes], bool]) -> None:
+        super().__init__(target_host, target_port)
+        self.drop = drop
+        self.dropped = 0
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        up_reader, up_writer = await asyncio.open_connection(*self.target)
+        self._writers += [writer, up_writer]
+        for coro in (self._pipe(reader, up_writer), self._filter(up_reader, writer)):
+            task = asyncio.create_task(coro)
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _filter(self, src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(ConnectionError, OSError, asyncio.IncompleteReadError):
+            dst.write(await src.readuntil(b"\r\n"))  # the greeting line has no blank line after it
+            buf = b""
+            while True:
+                data = await src.read(65536)
+                if not data:
+                    break
+                buf += data
+                *messages, buf = buf.split(b"\r\n\r\n")
+                for msg in messages:
+                    if self.drop(msg):
+                        self.dropped += 1
+                        continue
+                    if not self.frozen.is_set():
+                        dst.write(msg + b"\r\n\r\n")
+                await dst.drain()
+        with contextlib.suppress(Exception):
+            dst.close()

@@ -85,10 +85,11 @@ class Lab:
 
         return run, await until(leg, timeout=15, what=f"caller {number} parked in hotline-hold")
 
-    async def dispatcher(self, agents_file: Path) -> Dispatcher:
+    async def dispatcher(self, agents_file: Path, ami_config: AmiConfig | None = None) -> Dispatcher:
         """A started routing component on its own AMI connection (and call tracker), Redis store and
-        event log, as the service builds it; each call is a fresh start (a restart of the service)."""
-        client = AmiClient(self.ami_config)
+        event log, as the service builds it; each call is a fresh start (a restart of the service).
+        ``ami_config``: another AMI endpoint (a proxy), else the lab's."""
+        client = AmiClient(ami_config or self.ami_config)
         tracker = CallTracker(client)
         await client.start()
         await client.wait_connected(timeout=15)
