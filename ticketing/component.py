@@ -266,8 +266,9 @@ class TranscriptFollower(BackgroundTask):
             raw = await redis_call("HGET", self.redis.hget(self.results_hash, fields["job_id"]), 5.0)
             outcome = JobOutcome.from_json(raw) if raw else None
             if outcome is not None and outcome.transcript is not None:
+                record = await self.index.get(linkedid)
                 event = transcript_event(linkedid, outcome.job_id, outcome.transcript.text, outcome.finished_at,
-                                         no_speech=outcome.transcript.no_speech)
+                                         no_speech=outcome.transcript.no_speech, work_order=record)
                 await self.outbox.enqueue(event)
                 self.emitted += 1
         elif linkedid:
@@ -404,7 +405,8 @@ def build(
         def rt_factory(http: aiohttp.ClientSession) -> RtClient:
             return RtClient(http, url, token=token, user=user, password=password, timeout_s=s.rt.timeout_s)
 
-        factories["rt"] = lambda http: RtConnector(rt_factory(http), default_queue=s.rt.default_queue)
+        factories["rt"] = lambda http: RtConnector(rt_factory(http), default_queue=s.rt.default_queue,
+                                                   ticket_wait_s=s.rt.ticket_wait_s)
     if "webhook" in sinks:
         assert s.webhook.url is not None
         hook_url, secret = s.webhook.url, s.webhook.secret_value()

@@ -216,11 +216,20 @@ def work_order_created(
                        call.ended_at)
 
 
-def transcript_event(linkedid: str, job_id: str, text: str, at: float, *, no_speech: bool = False) -> OutboxEvent:
-    """The ``work_order.transcript`` event of a stored transcript (speech outcome ``done``)."""
+def transcript_event(linkedid: str, job_id: str, text: str, at: float, *, no_speech: bool = False,
+                     work_order: WorkOrderRecord | None = None) -> OutboxEvent:
+    """The ``work_order.transcript`` event of a stored transcript (speech outcome ``done``).
+
+    Args:
+        work_order: the call's index record; carried as ``payload["work_order"]`` (queue,
+            call_type, received, due) so that a sink can open the ticket if it is not there yet.
+    """
     body = text if text.strip() else "（无可识别语音 no speech recognised）"
-    payload = {"work_order_id": linkedid, "text": body, "job_id": job_id, "no_speech": no_speech,
-               "subject": "通话转写 transcript"}
+    payload: dict[str, Any] = {"work_order_id": linkedid, "text": body, "job_id": job_id, "no_speech": no_speech,
+                               "subject": "通话转写 transcript"}
+    if work_order is not None:
+        payload["work_order"] = {"queue": work_order.queue, "call_type": work_order.call_type,
+                                 "received": work_order.received, "due": work_order.due}
     return OutboxEvent(f"{WORK_ORDER_TRANSCRIPT}:{job_id}", WORK_ORDER_TRANSCRIPT, linkedid, payload, at)
 
 
