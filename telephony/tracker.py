@@ -60,10 +60,18 @@ class CallTracker:
         self.app_queues = AppQueueView()
         self._next_queues = AppQueueView()
         self._handlers: list[CallHandler] = []
+        #: subscriber calls that raised (each logged with the call; the other subscribers still ran)
+        self.handler_errors = 0
         client.subscribe(self._on_message)
 
     def subscribe(self, handler: CallHandler) -> None:
-        """Add a subscriber for call events (called in order, awaited if async)."""
+        """Add a subscriber for call events (called in order, awaited if async).
+
+        A subscriber gets every kind in :data:`telephony.calls.CallEvent` (``CallStarted``,
+        ``LegAdded``, ``LegEnded``, ``CallMerged``, ``CallEnded``) and must ignore the kinds it
+        does not use. One that raises is logged and counted (``handler_errors``); the other
+        subscribers and the following events are still delivered.
+        """
         self._handlers.append(handler)
 
     async def resync(self) -> None:
@@ -106,14 +114,23 @@ class CallTracker:
     async def _after(self, call_events: list[CallEvent], resync: bool) -> None:
         for call_event in call_events:
             for handler in self._handlers:
-                result = handler(call_event)
-                if inspect.isawaitable(result):
-                    await result
+                try:
+                    result = handler(call_event)
+                    if inspect.isawaitable(result):
+                        await result
+                except Exception:  # one failing subscriber must not cost the others this event or the rest
+                    self.handler_errors += 1
+                    log.exception("call event subscriber %r failed on %s (linkedid=%s)", handler,
+                                  type(call_event).__name__, _linkedid_of(call_event))
         if resync:
             try:
                 await self.resync()
             except AmiError as exc:
                 log.warning("resync after FullyBooted failed: %s", exc)
+
+
+def _linkedid_of(event: CallEvent) -> str:
+    return str(getattr(event, "linkedid", "") or getattr(event, "into_linkedid", ""))
 
 
 _QUEUE_LIST = (ev.QueueParamsListed, ev.QueueMemberListed, ev.QueueEntryListed, ev.QueueStatusCompleted)

@@ -1,6 +1,6 @@
 """``hotline outbox status|list|dead|replay ID|replay-all``: inspect and replay the durable outbox.
 
-    hotline outbox status                    one line per sink: length, lag, pending, dead, oldest pending age
+    hotline outbox status                    per sink: delivered, length, lag, pending, dead, oldest pending
     hotline outbox list [--sink S] [-n N]    pending entries: event id, kind, linkedid, attempts, last error
     hotline outbox dead [--sink S] [-n N]    dead letters: id, event id, kind, attempts, error
     hotline outbox replay ID [--sink S]      put one dead letter back on its sink's stream (same event id)
@@ -57,12 +57,13 @@ async def _outbox(args: argparse.Namespace, settings: Settings) -> int:
     outbox = RedisOutbox(redis, routes, prefix=t.outbox.prefix)
     try:
         if args.outbox_cmd == "status":
-            print(f"{'sink':10} {'length':>8} {'lag':>6} {'pending':>8} {'dead':>6} {'oldest':>7}  consumers")
+            print(f"{'sink':10} {'delivered':>9} {'length':>8} {'lag':>6} {'pending':>8} {'dead':>6} {'oldest':>7}  "
+                  "consumers")
             for sink in sinks:
                 s = await outbox.status(sink, time.time())
                 lag = "-" if s.lag is None else str(s.lag)
-                print(f"{sink:10} {s.length:>8} {lag:>6} {s.pending:>8} {s.dead:>6} {_age(s.oldest_pending_s):>7}  "
-                      f"{','.join(s.consumers) or '-'}")
+                print(f"{sink:10} {s.delivered:>9} {s.length:>8} {lag:>6} {s.pending:>8} {s.dead:>6} "
+                      f"{_age(s.oldest_pending_s):>7}  {','.join(s.consumers) or '-'}")
             return 0
         if args.outbox_cmd == "list":
             for sink in sinks:

@@ -19,6 +19,7 @@ import contextlib
 import inspect
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
@@ -43,8 +44,10 @@ from ticketing.sla import DEFAULT_POLICY, SlaPolicy
 from ticketing.webhook import WebhookSink
 from ticketing.workorders import (
     CallFacts,
+    EndedCall,
     call_event,
     ended_call,
+    merge_ended,
     record_of,
     transcript_action,
     transcript_event,
@@ -74,6 +77,13 @@ class WorkOrders:
         publish_call_events: also send ``call.*`` events to the bus.
         default_queue, recording_url_template, first_seat, last_seat, policy: see
             :func:`ticketing.workorders.work_order_created` and :func:`ticketing.workorders.ended_call`.
+        keep_unanswered: how many calls that ended without an agent are remembered (oldest
+            forgotten first), in case Asterisk re-links their agent leg only at its hang-up
+            (see :func:`ticketing.workorders.merge_ended`).
+
+    Every kind of call event is accepted: those that are not ``CallEnded`` only become ``call.*``
+    bus events (``call_event`` returns None for a kind it does not know: ignored, never raised on
+    the AMI pump, where it would cost the other subscribers the rest of the batch).
     """
 
     def __init__(
@@ -90,6 +100,7 @@ class WorkOrders:
         first_seat: int = 1001,
         last_seat: int = 1300,
         policy: SlaPolicy = DEFAULT_POLICY,
+        keep_unanswered: int = 10_000,
     ) -> None:
         self.tracker = tracker
         self.writer = writer
@@ -103,12 +114,16 @@ class WorkOrders:
         self.last_seat = last_seat
         self.policy = policy
         self.created = 0
+        self.keep_unanswered = keep_unanswered
+        self._unanswered: OrderedDict[str, EndedCall] = OrderedDict()
         tracker.subscribe(self.on_call_event)
 
     def on_call_event(self, event: CallEvent) -> Awaitable[None] | None:
         """Called in pump order by the tracker; returns a coroutine only for an async facts provider."""
         if self.publish_call_events:
-            self.writer.submit(call_event(event))
+            bus_event = call_event(event)
+            if bus_event is not None:
+                self.writer.submit(bus_event)
         if not isinstance(event, CallEnded):
             return None
         if self.facts is None:
@@ -133,9 +148,13 @@ class WorkOrders:
         call = self.tracker.model.calls.get(event.linkedid)
         if call is None:
             return
+        ended = ended_call(call, self.first_seat, self.last_seat)
+        earlier = self._unanswered.pop(event.linkedid, None)
+        if earlier is not None:  # the agent leg was re-linked into this call after it had ended
+            ended = merge_ended(earlier, ended)
         try:
             created = work_order_created(
-                ended_call(call, self.first_seat, self.last_seat), facts,
+                ended, facts,
                 default_queue=self.default_queue, recording_url_template=self.recording_url_template,
                 policy=self.policy,
             )
@@ -143,6 +162,9 @@ class WorkOrders:
             log.error("no work order for %s: %s", event.linkedid, exc)
             return
         if created is None:
+            self._unanswered[event.linkedid] = ended
+            while len(self._unanswered) > self.keep_unanswered:
+                self._unanswered.popitem(last=False)
             return
         self.writer.submit(created, also=[self.index.add_step(record_of(created))])
         self.created += 1
@@ -245,8 +267,9 @@ class TranscriptFollower(BackgroundTask):
             raw = await redis_call("HGET", self.redis.hget(self.results_hash, fields["job_id"]), 5.0)
             outcome = JobOutcome.from_json(raw) if raw else None
             if outcome is not None and outcome.transcript is not None:
+                record = await self.index.get(linkedid)
                 event = transcript_event(linkedid, outcome.job_id, outcome.transcript.text, outcome.finished_at,
-                                         no_speech=outcome.transcript.no_speech)
+                                         no_speech=outcome.transcript.no_speech, work_order=record)
                 await self.outbox.enqueue(event)
                 self.emitted += 1
         elif linkedid:
@@ -385,7 +408,8 @@ def build(
         def rt_factory(http: aiohttp.ClientSession) -> RtClient:
             return RtClient(http, url, token=token, user=user, password=password, timeout_s=s.rt.timeout_s)
 
-        factories["rt"] = lambda http: RtConnector(rt_factory(http), default_queue=s.rt.default_queue)
+        factories["rt"] = lambda http: RtConnector(rt_factory(http), default_queue=s.rt.default_queue,
+                                                   ticket_wait_s=s.rt.ticket_wait_s)
     if "webhook" in sinks:
         assert s.webhook.url is not None
         hook_url, secret = s.webhook.url, s.webhook.secret_value()

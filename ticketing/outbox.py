@@ -6,6 +6,7 @@ Keys, for a sink named ``rt`` and the default prefix ``hotline:outbox:``::
     hotline:outbox:rt:dead       dead-letter stream: the event's fields + error, error_type,
                                  attempts, dead_at, entry_id (the original entry)
     hotline:outbox:rt:retries    hash: entry id -> {"attempts", "error", "at"} while it is failing
+    hotline:outbox:rt:delivered  counter: entries delivered (INCR in the XACK transaction)
 
 Flow:
 
@@ -97,6 +98,7 @@ class SinkStatus:
         dead: entries in the dead-letter stream.
         oldest_pending_s: age of the oldest pending entry, seconds (None when none).
         consumers: consumer names of the group.
+        delivered: entries delivered and acknowledged, ever (the ``:delivered`` counter).
     """
 
     sink: str
@@ -106,6 +108,7 @@ class SinkStatus:
     dead: int
     oldest_pending_s: float | None
     consumers: tuple[str, ...]
+    delivered: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +173,9 @@ class RedisOutbox:
 
     def retries_key(self, sink: str) -> str:
         return f"{self.prefix}{sink}:retries"
+
+    def delivered_key(self, sink: str) -> str:
+        return f"{self.prefix}{sink}:delivered"
 
     @property
     def sinks(self) -> list[str]:
@@ -270,11 +276,14 @@ class RedisOutbox:
         doc = json.dumps({"attempts": attempts, "error": error, "at": now}, ensure_ascii=False)
         await redis_call("HSET", self.redis.hset(self.retries_key(sink), entry_id, doc), self.call_timeout_s)
 
-    async def ack(self, sink: str, entry_id: str) -> None:
-        """XACK a delivered entry and forget its failures."""
+    async def ack(self, sink: str, entry_id: str, *, delivered: bool = True) -> None:
+        """XACK an entry and forget its failures; count it as delivered unless ``delivered`` is False
+        (an entry trimmed away while pending)."""
         pipe = self.redis.pipeline(transaction=True)
         pipe.xack(self.stream(sink), sink, entry_id)
         pipe.hdel(self.retries_key(sink), entry_id)
+        if delivered:
+            pipe.incr(self.delivered_key(sink))
         await redis_call("XACK", pipe.execute(), self.call_timeout_s)
 
     async def bury(
@@ -303,13 +312,14 @@ class RedisOutbox:
         stream = self.stream(sink)
         exists = await redis_call("EXISTS", self.redis.exists(stream), self.call_timeout_s)
         dead = int(await redis_call("XLEN", self.redis.xlen(self.dead_stream(sink)), self.call_timeout_s))
+        delivered = int(await redis_call("GET", self.redis.get(self.delivered_key(sink)), self.call_timeout_s) or 0)
         if not exists:
-            return SinkStatus(sink, 0, 0, 0, dead, None, ())
+            return SinkStatus(sink, 0, 0, 0, dead, None, (), delivered)
         length = int(await redis_call("XLEN", self.redis.xlen(stream), self.call_timeout_s))
         groups = await redis_call("XINFO GROUPS", self.redis.xinfo_groups(stream), self.call_timeout_s)
         group = next((g for g in groups if str(g["name"]) == sink), None)
         if group is None:
-            return SinkStatus(sink, length, length, 0, dead, None, ())
+            return SinkStatus(sink, length, length, 0, dead, None, (), delivered)
         lag = group.get("lag")
         consumers = await redis_call("XINFO CONSUMERS", self.redis.xinfo_consumers(stream, sink), self.call_timeout_s)
         summary = await redis_call("XPENDING", self.redis.xpending(stream, sink), self.call_timeout_s)
@@ -318,7 +328,7 @@ class RedisOutbox:
             oldest = max(0.0, now - entry_time_s(str(summary["min"])))
         return SinkStatus(
             sink, length, None if lag is None else int(lag), int(summary["pending"]), dead, oldest,
-            tuple(str(c["name"]) for c in consumers),
+            tuple(str(c["name"]) for c in consumers), delivered,
         )
 
     async def pending_entries(self, sink: str, count: int = 50) -> list[PendingEntry]:
@@ -513,7 +523,7 @@ class SinkWorker:
             OutboxUnavailable: Redis failed (the entry stays pending and is read again).
         """
         if fields is None:  # trimmed away while pending: nothing to deliver
-            await self.outbox.ack(self.sink, entry_id)
+            await self.outbox.ack(self.sink, entry_id, delivered=False)
             return
         try:
             event = from_fields(fields)

@@ -24,10 +24,11 @@ the ticket; the idempotency record).
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import datetime as dt
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import aiohttp
@@ -236,11 +237,38 @@ class RtClient:
             FieldsNotApplied: some fields did not take (RT's messages attached).
             TicketingRejected, TicketingUnavailable: see the class docstring.
         """
-        wanted = {k: _as_list(v) for k, v in fields.items()}
-        doc = {"CustomFields": {k: v[0] if len(v) == 1 else v for k, v in wanted.items()}}
+        await self.update_ticket(ticket_id, custom_fields=fields)
+
+    async def update_ticket(
+        self,
+        ticket_id: int,
+        *,
+        custom_fields: Mapping[str, FieldValue | None] | None = None,
+        due: dt.datetime | None = None,
+        subject: str | None = None,
+    ) -> None:
+        """Set custom fields (None/empty values are not sent), ``Due`` and ``Subject`` in one PUT, then
+        read the ticket back and check that every custom field and ``Due`` took.
+
+        Raises:
+            FieldsNotApplied: some fields did not take (RT's messages attached).
+            TicketingRejected, TicketingUnavailable: see the class docstring.
+        """
+        wanted = {k: _as_list(v) for k, v in (custom_fields or {}).items() if _as_list(v)}
+        doc: dict[str, Any] = {}
+        if wanted:
+            doc["CustomFields"] = {k: v[0] if len(v) == 1 else v for k, v in wanted.items()}
+        if due is not None:
+            doc["Due"] = rt_datetime(due)
+        if subject:
+            doc["Subject"] = subject
+        if not doc:
+            return
         messages = await self._request("PUT", f"ticket/{int(ticket_id)}", body=doc)
         ticket = await self.get_ticket(ticket_id)
         missing = missing_fields(wanted, custom_field_values(ticket))
+        if due is not None and parse_rt_datetime(ticket.get("Due")) != due.astimezone(dt.UTC).replace(microsecond=0):
+            missing["Due"] = [rt_datetime(due)]
         if missing:
             said = [str(m) for m in messages] if isinstance(messages, list) else []
             raise FieldsNotApplied(ticket_id, missing, said)
@@ -321,28 +349,43 @@ class RtClient:
 class RtConnector:
     """The RT sink: a :class:`ticketing.connector.Connector` for work-order events.
 
-    Idempotency: the ``event_id`` of every applied event is added to the ticket's
-    ``Hotline Events`` field. ``work_order.created`` searches for its event id before creating;
-    later events find the ticket by ``Linkedid`` and skip if their id is already recorded. A
-    comment is recorded *after* it is posted, so a crash in between repeats the comment on retry
-    (a duplicate rather than a loss).
+    Idempotency: the ``event_id`` of every applied event is added to the ticket's ``Hotline
+    Events`` field, and only once the write was read back and every field had taken. So an event
+    whose fields RT would not store (:class:`FieldsNotApplied`, dead-lettered) is *not* recorded,
+    and ``hotline outbox replay`` applies it again: ``work_order.created`` looks for its event id,
+    then for a ticket of the call (``Linkedid``: made by an earlier attempt, or opened by a
+    transcript) which it completes, and only then creates one. Later events find the ticket by
+    ``Linkedid`` and skip if their id is already recorded. A comment is recorded *after* it is
+    posted, so a crash in between repeats the comment on retry (a duplicate rather than a loss).
+
+    A transcript or update whose ticket is not there yet waits for it (``ticket_wait_s``, polling);
+    a transcript that carries its work order's index record (``payload["work_order"]``: queue,
+    call_type, received, due) then opens the ticket itself, so it never outruns its work order
+    into the dead letters. A department queue RT does not have (403 on create) falls back to
+    ``default_queue``, the department named in the ticket's first message.
 
     Args:
         client: the REST2 client.
-        default_queue: queue for a work order whose payload names none.
+        default_queue: queue for a work order whose payload names none, or names one RT lacks.
         name: sink name for logs and the outbox stream.
+        ticket_wait_s: how long a transcript or update waits for its ticket, seconds.
+        sleep: ``asyncio.sleep`` (tests pass their own).
     """
 
-    def __init__(self, client: RtClient, *, default_queue: str = "general", name: str = "rt") -> None:
+    def __init__(self, client: RtClient, *, default_queue: str = "general", name: str = "rt",
+                 ticket_wait_s: float = 10.0, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
         self.name = name
         self._client = client
         self._default_queue = default_queue
+        self.ticket_wait_s = ticket_wait_s
+        self._sleep = sleep
 
     async def deliver(self, event: OutboxEvent) -> None:
         """Apply one event (see the module docstring of :mod:`ticketing.connector` for payloads).
 
         Raises:
-            WorkOrderNotFound: an update or transcript came before its ticket (retryable).
+            WorkOrderNotFound: an update or transcript without work-order facts came before its
+                ticket, and the ticket did not appear within ``ticket_wait_s`` (retryable).
             UnknownEventKind: not a work-order event.
             FieldsNotApplied, TicketingRejected, TicketingUnavailable: from :class:`RtClient`.
         """
@@ -370,20 +413,69 @@ class RtConnector:
             FIELD_DISTRICT: p.get("district"),
             FIELD_LINKEDID: event.linkedid,
             FIELD_RECORDING: p.get("recording_url"),
-            FIELD_EVENTS: [event.event_id],
         }
         subject = p.get("subject") or f"12345 {p.get('call_type', 'work order')} {event.linkedid}"
-        await self._client.create_ticket(
-            p.get("queue") or self._default_queue, subject,
-            custom_fields=fields, due=due, content=p.get("description"),
-        )
-
-    async def _ticket_and_applied(self, event: OutboxEvent) -> tuple[int, list[str]]:
         ticket_id = await self.ticket_for_call(event.linkedid)
         if ticket_id is None:
-            raise WorkOrderNotFound(event.linkedid)
+            ticket_id = await self._open(p.get("queue"), subject, fields, due, p.get("description"))
+        else:  # an earlier attempt made it (some field did not take), or a transcript opened it
+            await self._client.update_ticket(ticket_id, custom_fields=fields, due=due, subject=subject)
+        await self._mark_applied(ticket_id, event.event_id)
+
+    async def _open(self, queue: str | None, subject: str, fields: Mapping[str, FieldValue | None],
+                    due: dt.datetime | None, content: str | None) -> int:
+        """Create the ticket in ``queue``; in ``default_queue`` if RT refuses that queue (it has none such)."""
+        queue = queue or self._default_queue
+        try:
+            return await self._client.create_ticket(queue, subject, custom_fields=fields, due=due, content=content)
+        except TicketingRejected as exc:
+            if queue == self._default_queue or exc.status not in (400, 403):  # RT 5 says 403 (or 400)
+                raise
+        note = f"部门队列 department queue {queue!r} is not in RT: filed in {self._default_queue!r}"
+        return await self._client.create_ticket(self._default_queue, subject, custom_fields=fields, due=due,
+                                                content=f"{note}\n\n{content}" if content else note)
+
+    async def _mark_applied(self, ticket_id: int, event_id: str, applied: Sequence[str] | None = None) -> None:
+        if applied is None:
+            applied = custom_field_values(await self._client.get_ticket(ticket_id)).get(FIELD_EVENTS, [])
+        if event_id not in applied:
+            await self._client.update_custom_fields(ticket_id, {FIELD_EVENTS: [*applied, event_id]})
+
+    async def _wait_for_ticket(self, linkedid: str) -> int | None:
+        """The call's ticket, polling for up to ``ticket_wait_s`` (0.25 s doubling to 2 s between looks)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.ticket_wait_s
+        pause = 0.25
+        while True:
+            ticket_id = await self.ticket_for_call(linkedid)
+            left = deadline - loop.time()
+            if ticket_id is not None or left <= 0:
+                return ticket_id
+            await self._sleep(min(pause, left))
+            pause = min(2.0, pause * 2)
+
+    async def _ticket_and_applied(self, event: OutboxEvent) -> tuple[int, list[str]]:
+        ticket_id = await self._wait_for_ticket(event.linkedid)
+        if ticket_id is None:
+            ticket_id = await self._open_from_record(event)
         ticket = await self._client.get_ticket(ticket_id)
         return ticket_id, custom_field_values(ticket).get(FIELD_EVENTS, [])
+
+    async def _open_from_record(self, event: OutboxEvent) -> int:
+        """Open the ticket from the work order's index record carried by the event.
+
+        Raises:
+            WorkOrderNotFound: the event carries no record (retryable: the ticket may still come).
+        """
+        record = event.payload.get("work_order")
+        if not isinstance(record, Mapping) or not record.get("due"):
+            raise WorkOrderNotFound(event.linkedid)
+        call_type = str(record.get("call_type") or "consultation")
+        fields: dict[str, FieldValue | None] = {FIELD_CALL_TYPE: call_type, FIELD_LINKEDID: event.linkedid}
+        note = (f"工单由转写事件创建 opened from the {event.kind} event: the work order's own event had not "
+                f"arrived (received {record.get('received', '-')}); it completes this ticket when it does.")
+        return await self._open(str(record.get("queue") or "") or None, f"12345 {call_type} {event.linkedid}",
+                                fields, dt.datetime.fromisoformat(str(record["due"])), note)
 
     async def _transcript(self, event: OutboxEvent) -> None:
         ticket_id, applied = await self._ticket_and_applied(event)
@@ -391,7 +483,7 @@ class RtConnector:
             return
         subject = event.payload.get("subject") or "通话转写 transcript"
         await self._client.comment(ticket_id, str(event.payload["text"]), subject=subject)
-        await self._client.update_custom_fields(ticket_id, {FIELD_EVENTS: [*applied, event.event_id]})
+        await self._mark_applied(ticket_id, event.event_id, applied)
 
     async def _update(self, event: OutboxEvent) -> None:
         ticket_id, applied = await self._ticket_and_applied(event)
@@ -406,4 +498,4 @@ class RtConnector:
         if fields:
             await self._client.update_custom_fields(ticket_id, fields)
         # Recorded only once the fields took: a rejected update is not marked as applied.
-        await self._client.update_custom_fields(ticket_id, {FIELD_EVENTS: [*applied, event.event_id]})
+        await self._mark_applied(ticket_id, event.event_id, applied)

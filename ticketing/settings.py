@@ -62,6 +62,9 @@ class RtSinkSettings(_Strict):
     env_file: Path = Path(os.environ.get("HOTLINE_RT_DIR", "/var/lib/hotline/rt")) / "rt.env"
     default_queue: str = "general"
     timeout_s: float = Field(10.0, gt=0)
+    #: how long a transcript or update waits for its ticket before opening it (or retrying), seconds;
+    #: keep it well under ``outbox.deliver_timeout_s``
+    ticket_wait_s: float = Field(10.0, ge=0)
 
     def credentials(self) -> tuple[str, str | None, str | None, str | None]:
         """``(url, token, user, password)``, reading ``env_file`` for what is not given.

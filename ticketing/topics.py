@@ -2,7 +2,8 @@
 
 Topics (``{prefix}`` is ``ticketing.mqtt.topic_prefix``, ``hotline`` by default)::
 
-    {prefix}/calls/{linkedid}/events        call.started, call.leg_added, call.leg_ended, call.ended
+    {prefix}/calls/{linkedid}/events        call.started, call.leg_added, call.leg_ended, call.merged,
+                                            call.ended
     {prefix}/queues/{queue}/stats           queue.stats          retained: the latest snapshot
     {prefix}/agents/{agent_id}/state        agent.state          retained: the latest state
     {prefix}/workorders/{work_order_id}/events
@@ -36,6 +37,7 @@ CALL_STARTED = "call.started"
 CALL_LEG_ADDED = "call.leg_added"
 CALL_LEG_ENDED = "call.leg_ended"
 CALL_ENDED = "call.ended"
+CALL_MERGED = "call.merged"
 AGENT_STATE = "agent.state"
 QUEUE_STATS = "queue.stats"
 WORK_ORDER_CARD = "work_order.card"

@@ -19,11 +19,21 @@ suppressed at every sink:
 ``work_order.transcript``  ``work_order.transcript:{job_id}``
 ``work_order.card``        ``work_order.card:{linkedid}:{yellow|red}``
 ``call.*``                 ``{kind}:{linkedid or uniqueid}[:{at}]``
+``call.merged``            ``call.merged:{uniqueid}:{into_linkedid}``
 ``agent.state``            ``agent.state:{agent_id}:{at}``
 ``queue.stats``            ``queue.stats:{queue}:{at}``
 =========================  ============================================
 
 The work order id is the call's linkedid (one work order per call).
+
+Merges (:class:`telephony.calls.CallMerged`): an agent leg that hotline originated has its own
+linkedid until Asterisk bridges it to the citizen and gives it the citizen's (older) linkedid. The
+emptied call disappears without a ``CallEnded``, so it never becomes a work order; the agent's seat
+is read from the citizen's call when *that* ends. When Asterisk re-links the agent leg only at its
+hang-up (the citizen hung up first; the model then re-opens the citizen's linkedid as a new call
+holding just the agent leg), the citizen's call has ended without an agent and the re-opened one
+ends with it: :func:`merge_ended` joins the two, so the work order is still one, keyed by the
+citizen's linkedid, with the citizen's number and start.
 """
 
 from __future__ import annotations
@@ -35,7 +45,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from telephony.calls import Call, CallEnded, CallEvent, CallStarted, LegAdded, LegEnded
+from telephony.calls import Call, CallEnded, CallEvent, CallMerged, CallStarted, LegAdded, LegEnded
 from ticketing.connector import WORK_ORDER_CREATED, WORK_ORDER_TRANSCRIPT, OutboxEvent
 from ticketing.sla import DEFAULT_POLICY, CallType, Card, SlaPolicy, WorkOrderClock, card_for, due_for
 from ticketing.topics import (
@@ -43,6 +53,7 @@ from ticketing.topics import (
     CALL_ENDED,
     CALL_LEG_ADDED,
     CALL_LEG_ENDED,
+    CALL_MERGED,
     CALL_STARTED,
     QUEUE_STATS,
     WORK_ORDER_CARD,
@@ -123,6 +134,22 @@ def ended_call(call: Call, first_seat: int = 1001, last_seat: int = 1300) -> End
     return EndedCall(call.linkedid, caller, call.started_at, ended, tuple(seats))
 
 
+def merge_ended(earlier: EndedCall, later: EndedCall) -> EndedCall:
+    """One call from two ``CallEnded`` of the same linkedid (the model re-opened it for a late re-link).
+
+    ``earlier`` is the citizen's part (ended without an agent), ``later`` the re-opened part holding
+    the agent leg. The citizen's number wins; the call spans both; the seats are the later part's.
+
+    Raises:
+        ValueError: the two are not the same linkedid.
+    """
+    if earlier.linkedid != later.linkedid:
+        raise ValueError(f"cannot merge calls {earlier.linkedid!r} and {later.linkedid!r}")
+    seats = tuple(dict.fromkeys((*earlier.agent_seats, *later.agent_seats)))
+    return EndedCall(later.linkedid, earlier.caller_number or later.caller_number,
+                     min(earlier.started_at, later.started_at), max(earlier.ended_at, later.ended_at), seats)
+
+
 def _iso(epoch_s: float, policy: SlaPolicy) -> dt.datetime:
     return dt.datetime.fromtimestamp(epoch_s, dt.UTC).astimezone(policy.zone)
 
@@ -192,11 +219,20 @@ def work_order_created(
                        call.ended_at)
 
 
-def transcript_event(linkedid: str, job_id: str, text: str, at: float, *, no_speech: bool = False) -> OutboxEvent:
-    """The ``work_order.transcript`` event of a stored transcript (speech outcome ``done``)."""
+def transcript_event(linkedid: str, job_id: str, text: str, at: float, *, no_speech: bool = False,
+                     work_order: WorkOrderRecord | None = None) -> OutboxEvent:
+    """The ``work_order.transcript`` event of a stored transcript (speech outcome ``done``).
+
+    Args:
+        work_order: the call's index record; carried as ``payload["work_order"]`` (queue,
+            call_type, received, due) so that a sink can open the ticket if it is not there yet.
+    """
     body = text if text.strip() else "（无可识别语音 no speech recognised）"
-    payload = {"work_order_id": linkedid, "text": body, "job_id": job_id, "no_speech": no_speech,
-               "subject": "通话转写 transcript"}
+    payload: dict[str, Any] = {"work_order_id": linkedid, "text": body, "job_id": job_id, "no_speech": no_speech,
+                               "subject": "通话转写 transcript"}
+    if work_order is not None:
+        payload["work_order"] = {"queue": work_order.queue, "call_type": work_order.call_type,
+                                 "received": work_order.received, "due": work_order.due}
     return OutboxEvent(f"{WORK_ORDER_TRANSCRIPT}:{job_id}", WORK_ORDER_TRANSCRIPT, linkedid, payload, at)
 
 
@@ -286,8 +322,17 @@ def card_event(change: CardChange, now: dt.datetime) -> OutboxEvent:
 
 
 # --- bus events from telephony and routing facts ---------------------------------------------------
-def call_event(event: CallEvent) -> OutboxEvent:
-    """A call-model event (:mod:`telephony.calls`) as a ``call.*`` bus event."""
+def call_event(event: CallEvent) -> OutboxEvent | None:
+    """A call-model event (:mod:`telephony.calls`) as a ``call.*`` bus event.
+
+    ``CallMerged`` becomes ``call.merged`` on the topic of the call the leg joined
+    (``into_linkedid``; ``data.from_linkedid`` names the call it left, ``data.emptied`` says that
+    call is gone: a subscriber that saw its ``call.started`` will see no ``call.ended``).
+
+    Returns:
+        The event, or None for a kind of call event this function does not know (a newer model):
+        ignored, never an error on the AMI pump.
+    """
     if isinstance(event, CallStarted):
         return OutboxEvent(f"{CALL_STARTED}:{event.linkedid}:{event.at!r}", CALL_STARTED, event.linkedid,
                            {"uniqueid": event.uniqueid, "caller_number": event.caller_num}, event.at)
@@ -301,7 +346,12 @@ def call_event(event: CallEvent) -> OutboxEvent:
     if isinstance(event, CallEnded):
         return OutboxEvent(f"{CALL_ENDED}:{event.linkedid}:{event.at!r}", CALL_ENDED, event.linkedid,
                            {"reason": event.reason, "duration_s": event.duration_s}, event.at)
-    raise TypeError(f"not a call event: {event!r}")
+    if isinstance(event, CallMerged):
+        return OutboxEvent(f"{CALL_MERGED}:{event.uniqueid}:{event.into_linkedid}", CALL_MERGED,
+                           event.into_linkedid,
+                           {"uniqueid": event.uniqueid, "from_linkedid": event.from_linkedid,
+                            "emptied": event.emptied}, event.at)
+    return None
 
 
 def agent_state_event(agent_id: str, status: str, at: float, **data: Any) -> OutboxEvent:

@@ -80,4 +80,4 @@ def rt_client(rt_lab: RtLab, http: aiohttp.ClientSession) -> RtClient:
 @pytest.fixture
 def rt_connector(rt_client: RtClient) -> RtConnector:
     """The RT sink over :func:`rt_client`."""
-    return RtConnector(rt_client)
+    return RtConnector(rt_client, ticket_wait_s=1.0)

@@ -82,7 +82,8 @@ async def test_given_receiver_rejecting_4xx_then_dead_letter_with_error_and_cli_
         assert code == 0 and "work_order.created:lid-7" in out and "TicketingRejected" in out and "422" in out
         dead_id = out.split("\t")[1]
         code, out = await _hotline(config, "outbox", "status")
-        assert code == 0 and [line.split()[4] for line in out.splitlines() if line.startswith("webhook")] == ["1"]
+        columns = [line.split() for line in out.splitlines() if line.startswith("webhook")]
+        assert code == 0 and [c[5] for c in columns] == ["1"]  # sink delivered length lag pending dead
 
         code, out = await _hotline(config, "outbox", "replay", dead_id)
 

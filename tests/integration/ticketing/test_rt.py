@@ -117,6 +117,72 @@ async def test_given_transcript_before_ticket_then_retryable_not_found(rt_connec
     assert info.value.retryable
 
 
+async def test_given_transcript_with_its_work_order_record_before_the_ticket_then_ticket_opened_and_completed(
+    rt_connector: RtConnector, rt_client: RtClient
+) -> None:
+    linkedid = new_linkedid()
+    due = due_date(CallType.REQUEST, RECEIVED)
+    record = {"queue": "environment", "call_type": "request", "received": RECEIVED.isoformat(), "due": due.isoformat()}
+    early = OutboxEvent(f"evt-{uuid.uuid4()}", WORK_ORDER_TRANSCRIPT, linkedid,
+                        {"text": TRANSCRIPT, "work_order": record}, 0.0)
+
+    await rt_connector.deliver(early)  # no ticket yet: waits (bounded), then opens it: nothing dead-lettered
+    ticket_id = await rt_connector.ticket_for_call(linkedid)
+    assert ticket_id is not None
+    ticket = await rt_client.get_ticket(ticket_id)
+    assert parse_rt_datetime(ticket["Due"]) == due.replace(microsecond=0)
+    assert custom_field_values(ticket)["Call Type"] == ["request"]
+
+    work_order = created_event(linkedid)
+    await rt_connector.deliver(work_order)  # the work order lands on the same ticket and completes it
+    assert await rt_client.find_ticket_ids(FIELD_LINKEDID, linkedid) == [ticket_id]
+    fields = custom_field_values(await rt_client.get_ticket(ticket_id))
+    assert fields["Caller Number"] == ["13800138000"] and fields["District"] == ["鼓楼区"]
+    assert set(fields[FIELD_EVENTS]) == {early.event_id, work_order.event_id}
+    comments = [a for a in await rt_client.attachments(ticket_id) if a.get("Content") == TRANSCRIPT]
+    assert len(comments) == 1
+
+
+async def test_given_a_field_rt_rejects_on_create_then_not_marked_applied_and_a_replay_tries_again(
+    rt_connector: RtConnector, rt_client: RtClient
+) -> None:
+    linkedid = new_linkedid()
+    bad = created_event(linkedid, call_type="not_a_call_type")  # outside the Select list: RT drops it silently
+
+    with pytest.raises(FieldsNotApplied) as info:
+        await rt_connector.deliver(bad)
+    assert info.value.fields == {"Call Type": ["not_a_call_type"]}
+    ticket_id = await rt_connector.ticket_for_call(linkedid)
+    assert ticket_id is not None
+    assert bad.event_id not in custom_field_values(await rt_client.get_ticket(ticket_id)).get(FIELD_EVENTS, [])
+
+    # `hotline outbox replay` re-delivers the same event: it is applied again (and fails again while
+    # RT still lacks the value), on the same ticket, never a no-op and never a second ticket.
+    with pytest.raises(FieldsNotApplied):
+        await rt_connector.deliver(bad)
+    assert await rt_client.find_ticket_ids(FIELD_LINKEDID, linkedid) == [ticket_id]
+
+    fixed = OutboxEvent(bad.event_id, bad.kind, linkedid, {**bad.payload, "call_type": "complaint"}, bad.created_at)
+    await rt_connector.deliver(fixed)  # a value RT takes: the same event id completes the ticket and is recorded
+    fields = custom_field_values(await rt_client.get_ticket(ticket_id))
+    assert fields["Call Type"] == ["complaint"] and fields[FIELD_EVENTS] == [bad.event_id]
+    await rt_connector.deliver(fixed)
+    assert await rt_client.find_ticket_ids(FIELD_LINKEDID, linkedid) == [ticket_id]
+
+
+async def test_given_a_department_queue_rt_lacks_then_filed_in_the_default_queue(
+    rt_connector: RtConnector, rt_client: RtClient
+) -> None:
+    linkedid = new_linkedid()
+    await rt_connector.deliver(created_event(linkedid, queue="complaints"))
+    ticket_id = await rt_connector.ticket_for_call(linkedid)
+    assert ticket_id is not None
+    ticket = await rt_client.get_ticket(ticket_id)
+    queue = ticket["Queue"]["id"] if isinstance(ticket["Queue"], dict) else ticket["Queue"]
+    assert (await rt_client.queue_name(queue)).lower() == "general"  # RT's own "General"
+    assert any("complaints" in str(a.get("Content")) for a in await rt_client.attachments(ticket_id))
+
+
 async def test_given_callback_survey_then_satisfaction_updated_once(
     rt_connector: RtConnector, rt_client: RtClient
 ) -> None:

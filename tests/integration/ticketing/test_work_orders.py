@@ -91,6 +91,13 @@ async def ticket_of(rt: RtClient, linkedid: str) -> dict | None:  # type: ignore
     return await rt.get_ticket(ids[0]) if ids else None
 
 
+async def applied_ticket_of(rt: RtClient, linkedid: str) -> dict | None:  # type: ignore[type-arg]
+    """The call's ticket once its work order is recorded as applied (fields read back and checked)."""
+    ticket = await ticket_of(rt, linkedid)
+    done = ticket is not None and f"work_order.created:{linkedid}" in custom_field_values(ticket).get(FIELD_EVENTS, [])
+    return ticket if done else None
+
+
 async def transcript_comments(rt: RtClient, ticket_id: int, linkedid: str) -> int:
     return sum(1 for a in await rt.attachments(ticket_id) if a.get("Content") == dialogue(linkedid))
 
@@ -102,7 +109,7 @@ async def test_given_agent_answered_call_when_it_ends_then_ticket_with_fields_th
     async with ticketing_service(redis_server.url, rt_lab) as (ami, component):
         ami.ingest(ami_call_frames(linkedid, caller, "1290", time.time() - 60))
 
-        ticket = await until(lambda: ticket_of(rt_client, linkedid), timeout=30, what="ticket in RT")
+        ticket = await until(lambda: applied_ticket_of(rt_client, linkedid), timeout=30, what="ticket in RT")
 
         fields = custom_field_values(ticket)
         assert fields["Caller Number"] == [caller]
