@@ -24,7 +24,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from hotline.config import Settings
 from hotline.service import Service
@@ -137,7 +137,9 @@ class DemoSummary:
                           work_orders_with_transcript=self.work_orders_with_transcript,
                           expected_work_orders=self.expected_work_orders, errors_logged=self.errors_logged,
                           pending_by_sink={k: v.get("pending", 0) for k, v in self.sinks.items()},
-                          waits_missed=self.waits_missed)
+                          waits_missed=self.waits_missed) + [
+            f"{k}: {v['bad']} event(s) failed the receiver's check" for k, v in sorted(self.sinks.items())
+            if v.get("bad")]
 
     def as_json(self) -> dict[str, Any]:
         """The summary as one JSON-ready object (``hotline demo --json`` prints it on its last line)."""
@@ -306,9 +308,39 @@ def demo_agents_file(source: Path, dest: Path) -> Path:
     return dest
 
 
-def demo_settings(settings: Settings, workdir: Path, prefix: str, seats: list[int], web_port: int = 8080) -> Settings:
+class SinkCheck(Protocol):
+    """A receiver that checks what one sink delivered (helper "ticketing": ``hotline/sim/sinks.py``
+    ``WebhookReceiver`` checks the signature, ``BusSubscriber`` the documented MQTT schema)."""
+
+    sink: str
+
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+    def counts(self) -> dict[str, int]:
+        """e.g. ``{"received": 40, "bad": 0}``: merged into the summary's per-sink row."""
+        ...
+
+
+def demo_sinks(workdir: Path, prefix: str) -> tuple[dict[str, Any], list[SinkCheck]]:
+    """The sinks the demo switches on besides RT, and their checkers.
+
+    INTEGRATION POINT (issue #19 item 5): helper "ticketing" writes ``hotline/sim/sinks.py`` (``WebhookReceiver``,
+    ``BusSubscriber``). Wire them here: return ``({"webhook": {"url": receiver.url, "secret": ...},
+    "mqtt": {"enabled": True, "topic_prefix": f"hotline-demo-{prefix}"}}, [receiver, subscriber])``. Until then
+    only the RT sink is on (the MQTT bus and the webhook are off).
+
+    Returns:
+        (ticketing settings overrides merged into :func:`demo_settings`, checkers started before the service
+        and stopped after it).
+    """
+    return {}, []
+
+
+def demo_settings(settings: Settings, workdir: Path, prefix: str, seats: list[int], web_port: int = 8080,
+                  sinks: dict[str, Any] | None = None) -> Settings:
     """The demo's settings: this run's callers only, fresh logs, Redis keys and catalog under ``workdir``;
-    work orders to the lab RT (``ticketing.rt.env_file``) for calls answered on ``seats``."""
+    work orders to the lab RT (``ticketing.rt.env_file``) for calls answered on ``seats``; ``sinks``: more
+    ticketing settings (:func:`demo_sinks`)."""
     chroot = settings.lab.root / "chroot"
     tag = f"hotline-demo-{prefix}"
     ticketing = type(settings.ticketing).model_validate({
@@ -320,6 +352,7 @@ def demo_settings(settings: Settings, workdir: Path, prefix: str, seats: list[in
                         "index_key": f"{tag}:workorders", "cards_key": f"{tag}:cards",
                         "first_seat": min(seats), "last_seat": max(seats), "transcript_grace_s": 0},
         "monitor": {"enabled": False},
+        **(sinks or {}),
     })
     return settings.model_copy(update={
         "ticketing": ticketing,
@@ -402,7 +435,8 @@ async def _run_demo(settings: Settings, seconds: float, rate: float, seats: list
     seats = seats or list(range(1131, 1161))
     workdir = workdir or Path(tempfile.mkdtemp(prefix="hotline-demo-"))
     prefix = f"137{int(time.time()) % 10000:04d}"
-    cfg = demo_settings(settings, workdir, prefix, seats, web_port)
+    sink_settings, sink_checks = demo_sinks(workdir, prefix)
+    cfg = demo_settings(settings, workdir, prefix, seats, web_port, sink_settings)
     password = secrets.token_urlsafe(12)
     await asyncio.to_thread(add_user, cfg.web.users_file, "supervisor", "supervisor", password)
     summary_url = f"http://{cfg.web.host}:{cfg.web.port}/wallboard"
@@ -420,6 +454,8 @@ async def _run_demo(settings: Settings, seconds: float, rate: float, seats: list
     if missing:
         log.warning("prompt durations unknown (counted 0 s): %s", ", ".join(missing))
     processes = processes or max(1, min(2, os.cpu_count() or 1))
+    for check in sink_checks:
+        await check.start()
     service = Service(cfg)
     await service.start()
     t = lap("service_start", t0)
@@ -452,6 +488,11 @@ async def _run_demo(settings: Settings, seconds: float, rate: float, seats: list
             except Exception as exc:  # an agent unknown to the agents file: not ours to route
                 log.warning("seat %s not routed: %s", seat, exc)
         t = lap("phones_start", t)
+        # the decoders load the model (seconds of CPU per process): not while the first callers are in the IVR
+        say("waiting for the transcription worker to load the Vosk model ...")
+        if not await wait_worker_ready(cfg, worker, 180.0):
+            summary.waits_missed.append("transcription worker not ready after 180 s")
+        t = lap("worker_ready", t)
         if progress:
             from tqdm import tqdm
 
@@ -508,6 +549,8 @@ async def _run_demo(settings: Settings, seconds: float, rate: float, seats: list
         t = lap("work_orders", t)
         summary.sinks, missed = await wait_sinks(service, 60.0)
         summary.waits_missed += missed
+        for check in sink_checks:
+            summary.sinks.setdefault(check.sink, {}).update(check.counts())
         t = lap("sinks", t)
         summary.qa_population, summary.qa_sampled = await qa_sample(cfg, seed)
     finally:
@@ -517,6 +560,8 @@ async def _run_demo(settings: Settings, seconds: float, rate: float, seats: list
         except Exception as exc:
             log.warning("transcription worker: %r", exc)
         await service.stop()
+        for check in sink_checks:
+            await check.stop()
     lap("total", t0)
     summary.sim = report.as_dict()
     summary.timings_s = timings
@@ -659,6 +704,29 @@ async def wait_transcripts(settings: Settings, recordings: int, timeout_s: float
             await asyncio.sleep(1.0)
     finally:
         await catalog.close()
+
+
+async def wait_worker_ready(settings: Settings, worker: asyncio.Task[int], timeout_s: float) -> bool:
+    """Wait until the worker reads the job stream (a consumer in its group: the model is loaded by then),
+    polling every 0.5 s for at most ``timeout_s``; False when the bound is hit or the worker ended."""
+    from redis.asyncio import Redis
+
+    redis = Redis.from_url(settings.redis.url, decode_responses=True, socket_timeout=5.0)
+    deadline = time.monotonic() + timeout_s
+    try:
+        while time.monotonic() < deadline and not worker.done():
+            try:
+                if await redis.exists(settings.speech.stream):
+                    groups = await redis.xinfo_groups(settings.speech.stream)
+                    if any(str(g["name"]) == settings.speech.group and int(g.get("consumers") or 0) > 0
+                           for g in groups):
+                        return True
+            except Exception as exc:
+                log.warning("job stream not readable: %r", exc)
+            await asyncio.sleep(0.5)
+        return False
+    finally:
+        await redis.aclose()
 
 
 async def jobs_backlog(settings: Settings) -> int:

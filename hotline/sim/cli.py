@@ -93,14 +93,15 @@ def add_parser(sub: Any) -> None:
 
     demo = sub.add_parser("demo", help="the main job on the lab: service + simulated agents and callers")
     demo.add_argument("--seconds", type=float, default=180.0, help="the compressed hour: how long callers arrive")
-    demo.add_argument("--rate", type=float, default=0.5, help="mean new calls per second")
-    demo.add_argument("--seats", type=int, default=30, help="agent seats (spread over 1131-1200)")
+    demo.add_argument("--rate", type=float, default=0.3, help="mean new calls per second")
+    demo.add_argument("--seats", type=int, default=15, help="agent seats (spread over 1131-1200)")
     demo.add_argument("--processes", type=int, default=None, help="Vosk decoder processes (default: one per core, "
                       "at most 2)")
     demo.add_argument("--json", action="store_true", help="also print the summary as one JSON object on the last "
                       "line (and no progress bar)")
     demo.add_argument("--seed", type=int, default=12345)
-    demo.add_argument("--talk-s", type=float, default=25.0, help="median talk time (QA's daily plan skips < 20 s)")
+    demo.add_argument("--talk-s", type=float, default=10.0, help="median talk time (log-normal); every second of "
+                      "talk is two seconds of audio to transcribe on 2 cores (QA's daily plan skips calls < 20 s)")
     demo.add_argument("--patience-s", type=float, default=60.0, help="mean caller patience")
     demo.add_argument("--web-port", type=int, default=8080, help="wallboard port on 127.0.0.1")
     demo.set_defaults(func=_cmd_demo)
