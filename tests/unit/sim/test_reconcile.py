@@ -173,3 +173,4 @@ def test_given_a_plan_when_budgeted_then_it_grows_with_the_calls_and_shrinks_wit
     assert one > 98 + 60 + 30 + 60  # the last arrival, its IVR, patience and talk
     assert demo_budget_s(plan, [60.0] * 50, processes=2) < one
     assert demo_budget_s(plan[:10], [60.0] * 10) < one
+
