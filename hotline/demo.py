@@ -505,6 +505,13 @@ async def _run_demo(settings: Settings, seconds: float, rate: float, seats: list
 
         report = await sim.run(on_progress)
         t = lap("calls", t)
+    except BaseException:  # no summary: still leave no worker process or service behind
+        await sim.stop()
+        await stop_transcriber(worker_proc, worker, 60.0)
+        await service.stop()
+        for check in sink_checks:
+            await check.stop()
+        raise
     finally:
         if bar is not None:
             bar.close()
