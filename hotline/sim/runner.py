@@ -11,10 +11,15 @@ for as long as the caller can stay), started at the plan's Poisson arrival times
 ``trunk`` endpoint with the plan's citizen number as From user. A caller stays on the line long
 enough for the IVR, its patience and its talk time; the agent farm ends answered calls.
 
+Keys: each caller's key times come from the menu and the lab's real prompt durations
+(:mod:`hotline.sim.timeline`): some callers type ahead during a barge-in prompt, most press after it,
+none during a prompt without barge-in. The same walk gives the caller's IVR time.
+
 Patience: SIPp cannot react to "bridged or not", so **the simulator acts for the caller**: it
 watches the call model (the caller's trunk leg, found by caller number; its ``bridge_id`` is set
-by AMI ``BridgeEnter``) and, if the leg is not bridged within ``ivr_s + patience_s`` of the
-call's arrival, sends AMI ``Hangup`` for that leg (the caller hangs up: an abandon).
+by AMI ``BridgeEnter``) and, if the leg is not bridged within ``patience_s`` of the caller's
+hand-over to the queue (``queued_at``: the IVR's session record; without it, the estimated IVR time
+after the call's start), sends AMI ``Hangup`` for that leg (the caller hangs up: an abandon).
 
 Bounded: at most ``plan`` calls, each SIPp with its own ``-timeout``, the whole run within
 ``max_wall_s``. Loopback only (127.0.0.1:5060).
@@ -27,16 +32,19 @@ import contextlib
 import json
 import logging
 import math
+import random
 import shutil
 import subprocess
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hotline.rtpcap import schedule
+from hotline.rtpcap import Digit
 from hotline.sim.plan import PlannedCall, TrafficConfig, silent_seats
+from hotline.sim.timeline import DEFAULT_KEY_TIMING, KeyTiming, RouteTiming, ivr_time_s, press_times_ms, walk_route
 from hotline.sipp import SippRun, register_seats, start_dtmf_caller, start_sipp
+from ivr.menus import Menu
 from telephony.ami import AmiClient
 from telephony.calls import Leg
 from telephony.tracker import CallTracker
@@ -44,9 +52,6 @@ from telephony.tracker import CallTracker
 log = logging.getLogger("hotline.sim")
 
 SPEECH_DIRS = (Path(__file__).resolve().parents[3] / "shared" / "speech", Path("/work/shared/speech"))
-FIRST_KEY_MS = 2500  # the language prompt (barge-in) is playing by then
-MENU_KEY_MS = 10000  # after the welcome + hot-topics prompts, inside the main-menu prompt
-NEXT_KEY_MS = 3000  # inside a sub-menu prompt
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,10 +67,12 @@ class SimSettings:
         caller_clip: a speech clip the callers say after their keys; None: espeak-ng Mandarin
             when installed, else silence.
         workdir: SIPp logs, pcaps, clips.
+        key_timing: how callers time their keys (:class:`hotline.sim.timeline.KeyTiming`).
     """
 
     seats: tuple[int, ...]
     workdir: Path
+    key_timing: KeyTiming = DEFAULT_KEY_TIMING
     talk_buckets: int = 3
     dial: str = "12345"
     max_wall_s: float = 600.0
@@ -81,9 +88,17 @@ MAX_CALLER_SPEECH_MS = 240_000
 
 @dataclass(slots=True)
 class CallOutcome:
-    """What the simulator saw of one planned call (times in epoch seconds)."""
+    """What the simulator saw of one planned call (times in epoch seconds).
+
+    ``press_ms``: when the caller pressed each key (ms from the answer); ``ivr_s``: the estimated IVR
+    time; ``queued_at``: the IVR's hand-over to the queue (None: not seen); ``exit_code``: SIPp's.
+    """
 
     planned: PlannedCall
+    press_ms: tuple[int, ...] = ()
+    ivr_s: float = 0.0
+    queued_at: float | None = None
+    exit_code: int | None = None
     started_at: float = 0.0
     uniqueid: str = ""
     linkedid: str = ""
@@ -121,14 +136,15 @@ def talk_buckets_ms(config: TrafficConfig, buckets: int) -> list[int]:
     return out
 
 
-def caller_keys_ms(keys: str) -> list[int]:
-    """Gaps between the plan's keys (language, main menu, sub-menu, ...), in ms."""
-    return [MENU_KEY_MS if i == 0 else NEXT_KEY_MS for i in range(max(0, len(keys) - 1))]
+def caller_keys(call: PlannedCall, timing: RouteTiming, seed: int, cfg: KeyTiming = DEFAULT_KEY_TIMING
+                ) -> tuple[tuple[int, ...], float]:
+    """One caller's key times (ms from the answer) and IVR time (s), reproducible per (seed, call index).
 
-
-def ivr_time_s(keys: str) -> float:
-    """Seconds from the answer to the caller's hand-over to a queue (last key + the transfer prompt)."""
-    return (FIRST_KEY_MS + sum(caller_keys_ms(keys))) / 1000 + 4.0
+    Pure. See :func:`hotline.sim.timeline.press_times_ms`.
+    """
+    rng = random.Random(seed * 1_000_003 + call.index)
+    press = press_times_ms(timing, rng, cfg)
+    return tuple(press), ivr_time_s(timing, press, cfg)
 
 
 def find_speech_clip(nth: int = 0) -> Path | None:
@@ -202,10 +218,19 @@ class Simulator:
         tracker: the call model on that client (caller legs, bridges).
         plan: the planned calls (:func:`hotline.sim.plan.plan_calls`).
         traffic: the plan's config (talk time, no-answer ratio, seed).
+        menu: the IVR menu the plan's routes were taken from.
+        durations: full prompt name -> seconds (:func:`hotline.sim.timeline.read_prompt_durations`).
+        queued_at: caller's uniqueid -> epoch seconds of its hand-over to a queue, or None (the IVR's
+            session records); None: patience counts from the estimated IVR time.
+    Raises:
+        hotline.sim.timeline.RouteError: a planned route does not walk the menu.
     """
 
     def __init__(self, ami: AmiClient, tracker: CallTracker, plan: Sequence[PlannedCall], traffic: TrafficConfig,
-                 settings: SimSettings, action_timeout_s: float = 5.0) -> None:
+                 settings: SimSettings, menu: Menu, durations: Mapping[str, float], action_timeout_s: float = 5.0,
+                 queued_at: Callable[[str], float | None] | None = None) -> None:
+        self.timings = {keys: walk_route(menu, keys, durations) for keys in {p.route.keys for p in plan}}
+        self.queued_at = queued_at
         self.ami = ami
         self.tracker = tracker
         self.plan = list(plan)
@@ -255,7 +280,10 @@ class Simulator:
         """
         t0 = time.monotonic()
         deadline = t0 + self.settings.max_wall_s
-        outcomes = [CallOutcome(p) for p in self.plan]
+        outcomes = []
+        for p in self.plan:
+            press, ivr_s = caller_keys(p, self.timings[p.route.keys], self.traffic.seed, self.settings.key_timing)
+            outcomes.append(CallOutcome(p, press, ivr_s))
         self.report.outcomes = outcomes
         pending = list(outcomes)
         active: list[tuple[CallOutcome, SippRun]] = []
@@ -286,9 +314,8 @@ class Simulator:
 
     async def _place(self, out: CallOutcome) -> SippRun:
         p = out.planned
-        gaps = caller_keys_ms(p.route.keys)
-        digits = schedule(p.route.keys, FIRST_KEY_MS, gaps or 1000)
-        stay_ms = int((ivr_time_s(p.route.keys) + p.patience_s + p.talk_s * 3 + 30) * 1000)
+        digits = [Digit(key.upper(), at) for key, at in zip(p.route.keys, out.press_ms, strict=True)]
+        stay_ms = int((out.ivr_s + p.patience_s + p.talk_s * 3 + 30) * 1000)
         speech_ms = min(MAX_CALLER_SPEECH_MS, int((p.patience_s + p.talk_s * 3 + 30) * 1000))
         out.started_at = time.time()
         run = await start_dtmf_caller(self.settings.workdir, p.caller_num, digits, dial=self.settings.dial,
@@ -304,13 +331,19 @@ class Simulator:
             out.uniqueid, out.linkedid = leg.uniqueid, leg.linkedid
         if leg is not None and leg.bridge_id and out.bridged_at is None:
             out.bridged_at = time.time()
+        if out.queued_at is None and out.uniqueid and self.queued_at is not None:
+            out.queued_at = self.queued_at(out.uniqueid)
         gone = run.proc.returncode is not None or (leg is not None and leg.ended_at is not None)
         if gone:
             out.finished = True
+            out.exit_code = run.proc.returncode
             return
-        waited = time.time() - out.started_at
+        if self.queued_at is not None:
+            waited = time.time() - out.queued_at if out.queued_at is not None else -1.0
+        else:
+            waited = time.time() - out.started_at - out.ivr_s
         if (leg is not None and out.bridged_at is None and not out.abandoned_by_sim
-                and waited > ivr_time_s(p.route.keys) + p.patience_s):
+                and waited > p.patience_s):
             out.abandoned_by_sim = True  # the simulator hangs up for the caller: patience ran out
             with contextlib.suppress(Exception):
                 await self.ami.action("Hangup", {"Channel": leg.channel, "Cause": 16},
