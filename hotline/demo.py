@@ -21,7 +21,7 @@ import logging
 import secrets
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -88,6 +88,7 @@ class DemoSummary:
     expected_work_orders: int = 0
     work_orders: int = 0
     work_orders_with_transcript: int = 0
+    expected_with_transcript: int | None = None  # calls with a transcript (None: every work order)
     sinks: dict[str, dict[str, int]] = field(default_factory=dict)
     qa_population: int = 0
     qa_sampled: int = 0
@@ -135,7 +136,8 @@ class DemoSummary:
         return mismatches(self.calls, self.queues, self.hotline, recordings=self.recordings,
                           transcripts=self.transcripts, work_orders=self.work_orders,
                           work_orders_with_transcript=self.work_orders_with_transcript,
-                          expected_work_orders=self.expected_work_orders, errors_logged=self.errors_logged,
+                          expected_work_orders=self.expected_work_orders,
+                          expected_with_transcript=self.expected_with_transcript, errors_logged=self.errors_logged,
                           pending_by_sink={k: v.get("pending", 0) for k, v in self.sinks.items()},
                           waits_missed=self.waits_missed) + [
             f"{k}: {v['bad']} event(s) failed the receiver's check" for k, v in sorted(self.sinks.items())
@@ -166,6 +168,7 @@ class DemoSummary:
             "speech_by_speaker": self.speech_by_speaker,
             "expected_work_orders": self.expected_work_orders, "work_orders": self.work_orders,
             "work_orders_with_transcript": self.work_orders_with_transcript,
+            "expected_with_transcript": self.expected_with_transcript,
             "sinks": self.sinks, "qa_population": self.qa_population, "qa_sampled": self.qa_sampled,
             "errors_logged": self.errors_logged, "tracebacks": self.tracebacks,
             "sim": self.sim, "timings_s": self.timings_s, "waits_missed": self.waits_missed,
@@ -540,16 +543,24 @@ async def _run_demo(settings: Settings, seconds: float, rate: float, seats: list
         budget = transcript_wait_s if transcript_wait_s is not None else 120.0 + demo_budget_s(
             plan, [0.0] * len(plan), start_s=0.0, processes=processes, rt_s=0.0) - max(
             (p.at_s + p.patience_s + 3 * p.talk_s for p in plan), default=0.0)
-        say(f"waiting for {summary.recordings} transcripts (at most {budget:.0f} s) ...")
-        summary.transcripts = await wait_transcripts(cfg, summary.recordings, budget, worker)
+        # a recording skipped or failed when it closed (caller gone at the bridge: header only) is never
+        # queued for transcription: its outcome is already stored, so it counts as one
+        unqueued = sum(n for k, n in summary.recordings_by_status.items() if k in NOT_QUEUED)
+        say(f"waiting for {summary.recordings - unqueued} transcripts (at most {budget:.0f} s) ...")
+        summary.transcripts = unqueued + await wait_transcripts(cfg, summary.recordings - unqueued, budget, worker)
         if summary.transcripts < summary.recordings:
             summary.waits_missed.append(f"transcripts: {summary.transcripts} of {summary.recordings} "
                                         f"after {budget:.0f} s")
         t = lap("transcripts", t)
         summary.speech_by_speaker = await speech_by_speaker(cfg)
-        say(f"waiting for {len(answered_calls)} work orders in RT with their transcripts (at most {rt_wait_s:.0f} s)")
-        summary.work_orders, summary.work_orders_with_transcript = await wait_tickets(cfg, answered_calls, rt_wait_s)
-        if summary.work_orders_with_transcript < len(answered_calls):
+        transcribed = await transcribed_calls(cfg)
+        summary.expected_with_transcript = len(transcribed & set(answered_calls))
+        say(f"waiting for {len(answered_calls)} work orders in RT, {summary.expected_with_transcript} with their "
+            f"transcripts (at most {rt_wait_s:.0f} s)")
+        summary.work_orders, summary.work_orders_with_transcript = await wait_tickets(
+            cfg, answered_calls, rt_wait_s, transcribed=transcribed)
+        if (summary.work_orders < len(answered_calls)
+                or summary.work_orders_with_transcript < summary.expected_with_transcript):
             summary.waits_missed.append(f"RT: {summary.work_orders} work orders, "
                                         f"{summary.work_orders_with_transcript} with transcript, of "
                                         f"{len(answered_calls)} after {rt_wait_s:.0f} s")
@@ -806,6 +817,30 @@ async def speech_by_speaker(settings: Settings) -> dict[str, int]:
         await catalog.close()
 
 
+async def transcribed_calls(settings: Settings) -> set[str]:
+    """Linkedids of this run's calls with a transcript (status ``done``) in the catalog: the work orders that
+    must carry a transcript comment; empty if the catalog is not readable (logged)."""
+    try:
+        from sqlalchemy import text
+        from sqlalchemy.ext.asyncio import create_async_engine
+
+        engine = create_async_engine(settings.recording.catalog.url)
+        try:
+            async with engine.connect() as conn:
+                rows = (await conn.execute(text("SELECT DISTINCT linkedid FROM transcripts WHERE status = 'done'"))
+                        ).all()
+        finally:
+            await engine.dispose()
+        return {str(r[0]) for r in rows}
+    except Exception as exc:
+        log.warning("catalog not readable: %s", exc)
+        return set()
+
+
+#: recording statuses set when the file closed that never reach transcription (their outcome is stored)
+NOT_QUEUED = frozenset({"skipped", "failed"})
+
+
 async def count_recordings(settings: Settings) -> dict[str, int]:
     """Recordings of this run in the catalog by status (``recording``: not closed yet, ``queued``: sent to
     transcription, ``skipped``, ``failed``, ...); empty if the catalog was never created."""
@@ -825,10 +860,11 @@ async def count_recordings(settings: Settings) -> dict[str, int]:
         return {}
 
 
-async def wait_tickets(settings: Settings, linkedids: list[str], timeout_s: float, stall_s: float = 45.0
-                       ) -> tuple[int, int]:
+async def wait_tickets(settings: Settings, linkedids: list[str], timeout_s: float, stall_s: float = 45.0,
+                       transcribed: Collection[str] | None = None) -> tuple[int, int]:
     """Tickets in RT for ``linkedids`` (custom field Linkedid) and how many carry the transcript comment,
-    polled every 2 s for at most ``timeout_s`` (or until nothing changed for ``stall_s``)."""
+    polled every 2 s until every call has its ticket and every call of ``transcribed`` (default: all) its
+    transcript comment, for at most ``timeout_s`` (or until nothing changed for ``stall_s``)."""
     import aiohttp
 
     from ticketing.rt import FIELD_LINKEDID, RtClient
@@ -859,7 +895,8 @@ async def wait_tickets(settings: Settings, linkedids: list[str], timeout_s: floa
                             with_text.add(linkedid)
                 except Exception as exc:
                     log.warning("RT search for %s: %r", linkedid, exc)
-            if len(with_text) == len(linkedids) or time.monotonic() > deadline:
+            want = set(linkedids) if transcribed is None else set(transcribed) & set(linkedids)
+            if (len(found) == len(linkedids) and want <= with_text) or time.monotonic() > deadline:
                 return len(found), len(with_text)
             if (len(found), len(with_text)) != last:
                 last, since = (len(found), len(with_text)), time.monotonic()

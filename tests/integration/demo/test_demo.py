@@ -47,7 +47,9 @@ async def test_given_short_demo_when_it_ends_then_every_call_has_one_outcome_and
     # one recording per answered call, a transcript per recording, one work order per answered call with it
     assert summary.recordings == c.answered, summary.recordings_by_status
     assert summary.transcripts == summary.recordings, summary
-    assert summary.work_orders == summary.work_orders_with_transcript == c.answered, summary
+    assert summary.work_orders == c.answered, summary
+    # every call with a transcript has it in its work order (a recording skipped at the bridge has none)
+    assert summary.work_orders_with_transcript == summary.expected_with_transcript, summary
     # callers talk too (real speech after their keys): both sides of some calls were recognised
     assert summary.speech_by_speaker.get("caller", 0) > 0 and summary.speech_by_speaker.get("agent", 0) > 0, summary
     # nothing left in any sink, no ERROR logged, no wait ran out, and the summary says so
