@@ -311,6 +311,28 @@ def demo_agents_file(source: Path, dest: Path) -> Path:
     return dest
 
 
+#: the demo's agents answer around the clock, whatever the hour in Asia/Shanghai when it runs
+ALWAYS_OPEN = ["00:00-24:00"]
+
+
+def demo_menu_file(source: Path, dest: Path) -> Path:
+    """The IVR menu with every ``hours`` profile open all day on every kind of day (the sample menu routes to
+    agents 08:00-22:00 only: a demo run at night would send every caller to the "closed" message).
+
+    A menu folder (several YAML files) is returned as it is. Blocking (file I/O): call before the loop runs or
+    in a thread.
+    """
+    import yaml
+
+    if not source.is_file():
+        return source
+    data = yaml.safe_load(source.read_text(encoding="utf-8"))
+    for hours in (data.get("hours") or {}).values():
+        hours.update(working_days=ALWAYS_OPEN, rest_days=ALWAYS_OPEN, holidays=ALWAYS_OPEN)
+    dest.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return dest
+
+
 class SinkCheck(Protocol):
     """A receiver that checks what one sink delivered (helper "ticketing": ``hotline/sim/sinks.py``
     ``WebhookReceiver`` checks the signature, ``BusSubscriber`` the documented MQTT schema)."""
@@ -362,6 +384,8 @@ def demo_settings(settings: Settings, workdir: Path, prefix: str, seats: list[in
         "event_log": settings.event_log.model_copy(update={"path": workdir / "ami.log"}),
         "redis": settings.redis.model_copy(update={"key_prefix": f"hotline-demo-{prefix}:"}),
         "ivr": settings.ivr.model_copy(update={"caller_prefixes": (prefix,),
+                                               "menu_path": demo_menu_file(settings.ivr.menu_path,
+                                                                           workdir / "menu.yaml"),
                                                "prompt_dir": chroot / "usr/share/asterisk/sounds"}),
         "routing": settings.routing.model_copy(update={
             "event_log": workdir / "routing.log",
