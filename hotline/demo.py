@@ -78,6 +78,7 @@ class DemoSummary:
     reached_aimed_queue: int = 0
     pressed_valid_keys: int = 0
     missed_aim_by_node: dict[str, int] = field(default_factory=dict)
+    missed_aim_keys_lost: int = 0  # of the misses: fewer DTMFEnd keys reached the IVR than the caller pressed
     ivr_paths: int = 0
     model_calls: int = 0
     model_bridged: int = 0
@@ -154,7 +155,8 @@ class DemoSummary:
             "callbacks": c.callbacks, "voicemail": c.voicemail, "transferred": c.transferred, "failed": c.failed,
             "failed_by_reason": c.failed_by_reason,
             "reached_aimed_queue": self.reached_aimed_queue, "pressed_valid_keys": self.pressed_valid_keys,
-            "missed_aim_by_node": self.missed_aim_by_node, "ivr_paths": self.ivr_paths,
+            "missed_aim_by_node": self.missed_aim_by_node, "missed_aim_keys_lost": self.missed_aim_keys_lost,
+            "ivr_paths": self.ivr_paths,
             "routing": {k: v for k, v in self.queues.as_dict().items()
                         if k in ("offered_queue", "answered", "abandoned_queue", "callbacks", "voicemail",
                                  "transferred")},
@@ -183,6 +185,8 @@ class DemoSummary:
         by_node = ", ".join(f"{n} {k}" for n, k in c.abandoned_ivr_by_node.items()) or "-"
         reasons = "; ".join(f"{r}: {k}" for r, k in c.failed_by_reason.items()) or "-"
         missed = ", ".join(f"{n} {k}" for n, k in self.missed_aim_by_node.items()) or "-"
+        if self.missed_aim_keys_lost:
+            missed += f"; {self.missed_aim_keys_lost} of them lost a key before the IVR: no DTMFEnd"
         out = [
             "hotline demo summary: one outcome per simulated call (simulator + IVR session records)",
             f"  placed             {c.placed}",
@@ -627,6 +631,8 @@ def fill_outcomes(summary: DemoSummary, report: SimReport, records: dict[str, An
         else:
             where = rec.node if rec is not None else "(no IVR session)"
             missed[where] = missed.get(where, 0) + 1
+            # a key Asterisk never reported (RTP lost while the lab stalled, or pressed before AsyncAGIStart)
+            summary.missed_aim_keys_lost += rec is not None and rec.keys_received < len(out.planned.route.keys)
     summary.missed_aim_by_node = dict(sorted(missed.items()))
     summary.calls = split_left_queue(tally(results, report.placed), summary.queues)
 

@@ -119,6 +119,10 @@ class SessionRecord:
         warnings: non-fatal issues (lookup down, missing announcement prompt, ...).
         keys_buffered: keys typed ahead and served from the buffer (not taken by Asterisk).
         keys_dropped: keys dropped: invalid, over ``typeahead_max_keys``, or stale.
+        keys_received: valid keys Asterisk reported for the leg during the session (AMI ``DTMFEnd``,
+            ``Direction: Received``, from ``AsyncAGIStart`` on), whoever used them. Fewer than the
+            caller pressed means keys that never reached the IVR (lost in RTP before Asterisk, or
+            pressed before ``AsyncAGIStart``).
     """
 
     uniqueid: str
@@ -137,6 +141,7 @@ class SessionRecord:
     warnings: tuple[str, ...] = ()
     keys_buffered: int = 0
     keys_dropped: int = 0
+    keys_received: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -332,6 +337,7 @@ class IvrComponent:
             started_at=s.started_at, ended_at=self.clock(), request=s.request,
             warnings=(*s.warnings, *(state.warnings if state else ())),
             keys_buffered=s.keys.from_buffer, keys_dropped=s.keys.invalid + s.keys.overflow + s.keys.stale,
+            keys_received=s.keys.received,
         )
         self._count_keys(s.keys)
         self.finished.append(rec)

@@ -150,3 +150,55 @@ async def test_given_hash_alone_at_main_menu_then_invalid_prompt_not_no_input(me
     assert not any("no_input" in c for c in ami.commands)
     assert handed[0].queue == "general"
     assert ivr.finished[-1].keys_buffered == 0
+
+
+# The two demo-run-0307 callers that missed their queue, replayed from ami.log (AGIExecStart commands,
+# AsyncAGIExec replies, DTMFEnd Direction Received). Each pressed 3 keys (SIPp pcap); Asterisk reported 2:
+# the third key's RFC 4733 packets were lost at Asterisk's RTP socket while the lab stalled (RTCPSent
+# Report0CumulativeLost 0 -> 308 resp. 0 -> 107 across the key's instant). The IVR did the right thing
+# with the keys it got, and its record says how many arrived.
+
+async def test_given_call_52_third_key_never_reported_then_consultation_waits_and_record_shows_two_keys(
+    menu: Menu,
+) -> None:
+    hangup = ev.ChannelHungUp(2.0, UID, LINKED, CHAN, cause=16)
+    script: dict[str, list[Reply]] = {
+        "GET DATA hotline/zh/choose_language": [key("1", 9.94), "200 result=1"],
+        # "1" (main menu: consultation) typed while the welcome played 27.7 s on the stalled lab
+        "STREAM FILE hotline/zh/welcome": [key("1", 30.94), "200 result=0 endpos=65775"],
+        # "1" (consultation: commerce) pressed at 51.3 s: no DTMFEnd ever came
+        "GET DATA hotline/zh/consultation_menu": ["200 result= (timeout)"],
+        # the caller's SIPp ends the call during the retry (ami.log: the second GET DATA answered -1)
+        "STREAM FILE hotline/zh/no_input": ["200 result=0 endpos=25018", hangup],
+    }
+    ivr, ami, handed = await run_call(menu, script)
+
+    rec = ivr.finished[-1]
+    assert not handed and rec.outcome == "caller_hung_up" and rec.node == "consultation", rec
+    assert not any("main_menu" in c for c in ami.commands)  # the typed-ahead "1" answered it
+    assert rec.keys_received == 2 and rec.keys_buffered == 1 and ivr.keys["by_asterisk"] == 1
+
+
+async def test_given_call_48_second_key_never_reported_then_third_key_taken_by_main_menu_once(menu: Menu) -> None:
+    script: dict[str, list[Reply]] = {
+        "GET DATA hotline/zh/choose_language": [key("1", 12.65), "200 result=1"],
+        "STREAM FILE hotline/zh/welcome": ["200 result=0 endpos=65775"],
+        # "1" (consultation) pressed at 35.5 s never reported; "5" meant for the consultation menu (transport)
+        # lands in the main menu: work-order status
+        "GET DATA hotline/zh/main_menu": [key("5", 72.41), "200 result=5"],
+        "GET DATA hotline/zh/wo_enter_number": ["200 result= (timeout)"],
+        "STREAM FILE hotline/zh/no_input": ["200 result=0 endpos=25018"],
+        "GET DATA hotline/zh/after_status_menu": ["200 result= (timeout)"],
+        "STREAM FILE hotline/zh/goodbye": ["200 result=0 endpos=31047"],
+        "EXEC Hangup": ["200 result=-1"],
+    }
+    ivr, ami, handed = await run_call(menu, script)
+
+    rec = ivr.finished[-1]
+    assert not handed and rec.node == "goodbye" and "wo_number" in rec.path, rec
+    assert [c.split(" ")[2] if c.startswith(("GET DATA", "STREAM FILE")) else c for c in ami.commands] == [
+        "hotline/zh/choose_language", "SET VARIABLE HOTLINE_LANGUAGE zh", "hotline/zh/welcome",
+        "hotline/zh/main_menu", "hotline/zh/wo_enter_number", "hotline/zh/no_input", "hotline/zh/wo_enter_number",
+        "hotline/zh/no_input", "hotline/zh/wo_enter_number", "hotline/zh/after_status_menu", "hotline/zh/goodbye",
+        "EXEC Hangup 16"]  # as in ami.log: the "5" used once, never again from the buffer
+    assert rec.keys_received == 2 and rec.keys_buffered == 0 and ivr.keys["by_asterisk"] == 2

@@ -174,3 +174,35 @@ def test_given_a_plan_when_budgeted_then_it_grows_with_the_calls_and_shrinks_wit
     assert demo_budget_s(plan, [60.0] * 50, processes=2) < one
     assert demo_budget_s(plan[:10], [60.0] * 10) < one
 
+
+
+def test_given_misses_when_filled_then_those_whose_keys_never_reached_the_ivr_are_told_apart() -> None:
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    from hotline.demo import fill_outcomes
+    from hotline.sim.runner import CallOutcome, SimReport
+    from ivr.menus import load_menu
+
+    menu = load_menu(Path(__file__).resolve().parents[3] / "ivr" / "examples" / "12345.yaml")
+
+    commerce = DtmfRoute("consult_commerce", "commerce", ("commerce",), "111")
+    transport = DtmfRoute("consult_transport", "transport", ("transport",), "115")
+    calls = [CallOutcome(PlannedCall(i, 1.0, f"1372844005{i}", r, 30.0, 20.0), started_at=1.0, uniqueid=f"u{i}",
+                         bridged_at=2.0 if i == 0 else None) for i, r in enumerate((commerce, commerce, transport))]
+    records = {  # demo-run-0307: 52 stopped at consultation with 2 keys of 3, 48 said goodbye with 2 of 3
+        "u0": SimpleNamespace(outcome="queued", node="consult_commerce", path=("main", "consult_commerce"),
+                              reason="option", keys_received=3),
+        "u1": SimpleNamespace(outcome="caller_hung_up", node="consultation", path=("main", "consultation"),
+                              reason="", keys_received=2),
+        "u2": SimpleNamespace(outcome="hung_up", node="goodbye", path=("main", "wo_number", "goodbye"),
+                              reason="hangup_node", keys_received=2),
+    }
+    s = DemoSummary()
+    fill_outcomes(s, SimReport(placed=3, outcomes=calls), records, menu)
+
+    assert (s.reached_aimed_queue, s.pressed_valid_keys) == (1, 3)
+    assert s.missed_aim_by_node == {"consultation": 1, "goodbye": 1} and s.missed_aim_keys_lost == 2
+    assert "1 of 3 (stopped elsewhere: consultation 1, goodbye 1; 2 of them lost a key before the IVR" in "\n".join(
+        s.lines())
+    assert s.as_json()["missed_aim_keys_lost"] == 2
