@@ -3,7 +3,8 @@
 1. the service in-process (AMI, call model, IVR over AsyncAGI on 12345, skill routing,
    recording), with its routing event log, Redis keys and catalog in a fresh folder, so the
    summary counts this run only; the IVR and the recorder serve only this run's callers
-   (``caller_prefixes``), so a shared Asterisk is no problem;
+   (``caller_prefixes``), so a shared Asterisk is no problem; every sink on (RT, the signed webhook, the MQTT
+   bus), the webhook and the bus each watched by a receiver of the demo's own (:mod:`hotline.sim.sinks`);
 2. agent seats as SIPp farms (:mod:`hotline.sim.runner`), logged in and made ready in routing;
 3. citizens per a seeded :mod:`hotline.sim.plan` (Poisson arrivals, busiest-line mix, the IVR's
    own DTMF routes, patience, talk time) as real SIP calls, a tqdm progress bar;
