@@ -425,7 +425,7 @@ async def run_demo(settings: Settings, seconds: float = 60.0, rate: float = 1.0,
         return await _run_demo(settings, seconds, rate, seats, seed, talk_median_s, patience_mean_s, progress,
                                workdir, mix, transcript_wait_s, rt_wait_s, web_port, processes, errors, checks)
     finally:
-        for check in checks:  # after the service stopped (_run_demo stops it on every path it started it)
+        for check in checks:  # after _run_demo stopped the service
             await check.stop()
         logging.getLogger().removeHandler(errors)
 
