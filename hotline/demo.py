@@ -3,7 +3,8 @@
 1. the service in-process (AMI, call model, IVR over AsyncAGI on 12345, skill routing,
    recording), with its routing event log, Redis keys and catalog in a fresh folder, so the
    summary counts this run only; the IVR and the recorder serve only this run's callers
-   (``caller_prefixes``), so a shared Asterisk is no problem;
+   (``caller_prefixes``), so a shared Asterisk is no problem; every sink on (RT, the signed webhook, the MQTT
+   bus), the webhook and the bus each watched by a receiver of the demo's own (:mod:`hotline.sim.sinks`);
 2. agent seats as SIPp farms (:mod:`hotline.sim.runner`), logged in and made ready in routing;
 3. citizens per a seeded :mod:`hotline.sim.plan` (Poisson arrivals, busiest-line mix, the IVR's
    own DTMF routes, patience, talk time) as real SIP calls, a tqdm progress bar;
@@ -31,6 +32,7 @@ from hotline.service import Service
 from hotline.sim.plan import DEFAULT_MIX, PlannedCall, TrafficConfig, dtmf_routes, plan_calls
 from hotline.sim.reconcile import Outcomes, classify, from_routing, mismatches, split_left_queue, tally
 from hotline.sim.runner import SimReport, SimSettings, Simulator, find_speech_clip
+from hotline.sim.sinks import BusSubscriber, WebhookReceiver, outbox_counts
 from hotline.sim.timeline import read_prompt_durations, route_prompts
 from web.users import add_user
 
@@ -139,10 +141,7 @@ class DemoSummary:
                           work_orders_with_transcript=self.work_orders_with_transcript,
                           expected_work_orders=self.expected_work_orders,
                           expected_with_transcript=self.expected_with_transcript, errors_logged=self.errors_logged,
-                          pending_by_sink={k: v.get("pending", 0) for k, v in self.sinks.items()},
-                          waits_missed=self.waits_missed) + [
-            f"{k}: {v['bad']} event(s) failed the receiver's check" for k, v in sorted(self.sinks.items())
-            if v.get("bad")]
+                          sinks=self.sinks, waits_missed=self.waits_missed)
 
     def as_json(self) -> dict[str, Any]:
         """The summary as one JSON-ready object (``hotline demo --json`` prints it on its last line)."""
@@ -212,8 +211,10 @@ class DemoSummary:
         if not self.per_queue:
             out.append("    (no queue had an offer)")
         hot = "-" if self.hotline is None else str(self.hotline.as_dict())
-        sinks = ", ".join(f"{k}: delivered {v.get('delivered', 0)} pending {v.get('pending', 0)} "
-                          f"dead {v.get('dead', 0)}" for k, v in self.sinks.items()) or "-"
+        sinks = [f"    {k:8} delivered {v.get('delivered', 0):4d} pending {v.get('pending', 0)} dead {v.get('dead', 0)}"
+                 + (f"  | received {v['received']} (duplicates {v.get('duplicates', 0)}) bad {v.get('bad', 0)}"
+                    if "received" in v else "  | (work orders in RT, above)" if k == "rt" else "")
+                 for k, v in self.sinks.items()]
         out += [
             f"  hotline outcome counters: {hot}",
             f"  call model: {self.model_calls} trunk calls, {self.model_bridged} bridged to an agent",
@@ -224,7 +225,8 @@ class DemoSummary:
             f"  calls with recognised speech by side: {self.speech_by_speaker or '-'}",
             f"  work orders in RT  {self.work_orders} of {self.expected_work_orders} "
             f"({self.work_orders_with_transcript} with the transcript)",
-            f"  sinks: {sinks}",
+            "  sinks (outbox delivered/pending/dead | what the demo's receiver got; bad: bad signature or schema):",
+            *(sinks or ["    (no sink)"]),
             f"  QA sample (plan daily): {self.qa_sampled} of {self.qa_population} calls in the catalog today",
             f"  errors logged      {self.errors_logged} ({self.tracebacks} with a traceback)"
             + (f": {self.error_samples}" if self.error_samples else ""),
@@ -338,38 +340,51 @@ def demo_menu_file(source: Path, dest: Path) -> Path:
 
 
 class SinkCheck(Protocol):
-    """A receiver that checks what one sink delivered (helper "ticketing": ``hotline/sim/sinks.py``
-    ``WebhookReceiver`` checks the signature, ``BusSubscriber`` the documented MQTT schema)."""
+    """A receiver that checks what one outbox sink delivered (:mod:`hotline.sim.sinks`: ``WebhookReceiver`` checks
+    the signature, ``BusSubscriber`` the documented MQTT schema). Started before the service, stopped after it."""
 
+    #: the outbox sink it checks (``webhook``, ``mqtt``)
     sink: str
 
     async def start(self) -> None: ...
     async def stop(self) -> None: ...
+
+    async def wait_for(self, count: int, timeout_s: float) -> int:
+        """Wait until ``count`` valid events arrived; raises ``TimeoutError`` past ``timeout_s``."""
+        ...
+
     def counts(self) -> dict[str, int]:
-        """e.g. ``{"received": 40, "bad": 0}``: merged into the summary's per-sink row."""
+        """``{"received": n, "bad": n, "duplicates": n}``: merged into the summary's per-sink row."""
         ...
 
 
-def demo_sinks(workdir: Path, prefix: str) -> tuple[dict[str, Any], list[SinkCheck]]:
-    """The sinks the demo switches on besides RT, and their checkers.
+def demo_sinks(settings: Settings, prefix: str) -> tuple[WebhookReceiver, BusSubscriber]:
+    """This run's sink checkers, not started: a :class:`WebhookReceiver` on a free loopback port with a secret
+    made for this run, and a :class:`BusSubscriber` on the broker of ``settings.mqtt`` under a topic prefix
+    unique to the run (``hotline-demo-<prefix>-<random>``: no retained message of an earlier run is read).
 
-    INTEGRATION POINT (issue #19 item 5): helper "ticketing" writes ``hotline/sim/sinks.py`` (``WebhookReceiver``,
-    ``BusSubscriber``). Wire them here: return ``({"webhook": {"url": receiver.url, "secret": ...},
-    "mqtt": {"enabled": True, "topic_prefix": f"hotline-demo-{prefix}"}}, [receiver, subscriber])``. Until then
-    only the RT sink is on (the MQTT bus and the webhook are off).
-
-    Returns:
-        (ticketing settings overrides merged into :func:`demo_settings`, checkers started before the service
-        and stopped after it).
+    Blocking (the subscriber reads the schema file): call it in a thread. Pass the started checkers to
+    :func:`sink_settings`.
     """
-    return {}, []
+    tag = f"hotline-demo-{prefix}-{secrets.token_hex(3)}"
+    receiver = WebhookReceiver(secrets.token_urlsafe(32))
+    subscriber = BusSubscriber(settings.mqtt.host, settings.mqtt.port, topic_prefix=tag, client_id=f"{tag}-check")
+    return receiver, subscriber
+
+
+def sink_settings(webhook_url: str, secret: str, topic_prefix: str) -> dict[str, Any]:
+    """The ``ticketing:`` overrides that switch on the signed webhook (to ``webhook_url``, signed with ``secret``)
+    and the MQTT bus (under ``topic_prefix``, client id ``<topic_prefix>-hotline``) besides RT. Pure; merged
+    into :func:`demo_settings`."""
+    return {"webhook": {"url": webhook_url, "secret": secret},
+            "mqtt": {"enabled": True, "topic_prefix": topic_prefix, "client_id": f"{topic_prefix}-hotline"}}
 
 
 def demo_settings(settings: Settings, workdir: Path, prefix: str, seats: list[int], web_port: int = 8080,
                   sinks: dict[str, Any] | None = None) -> Settings:
     """The demo's settings: this run's callers only, fresh logs, Redis keys and catalog under ``workdir``;
     work orders to the lab RT (``ticketing.rt.env_file``) for calls answered on ``seats``; ``sinks``: more
-    ticketing settings (:func:`demo_sinks`)."""
+    ticketing settings (:func:`sink_settings`; without them only the RT sink is on)."""
     chroot = settings.lab.root / "chroot"
     tag = f"hotline-demo-{prefix}"
     ticketing = type(settings.ticketing).model_validate({
@@ -436,17 +451,21 @@ async def run_demo(settings: Settings, seconds: float = 60.0, rate: float = 1.0,
     """
     errors = ErrorCounter()
     logging.getLogger().addHandler(errors)
+    checks: list[SinkCheck] = []
     try:
         return await _run_demo(settings, seconds, rate, seats, seed, talk_median_s, patience_mean_s, progress,
-                               workdir, mix, transcript_wait_s, rt_wait_s, web_port, processes, errors)
+                               workdir, mix, transcript_wait_s, rt_wait_s, web_port, processes, errors, checks)
     finally:
+        for check in checks:  # after _run_demo stopped the service
+            await check.stop()
         logging.getLogger().removeHandler(errors)
 
 
 async def _run_demo(settings: Settings, seconds: float, rate: float, seats: list[int] | None, seed: int,
                     talk_median_s: float, patience_mean_s: float, progress: bool, workdir: Path | None,
                     mix: dict[str, float] | None, transcript_wait_s: float | None, rt_wait_s: float,
-                    web_port: int, processes: int | None, errors: ErrorCounter) -> tuple[DemoSummary, SimReport]:
+                    web_port: int, processes: int | None, errors: ErrorCounter, checks: list[SinkCheck]
+                    ) -> tuple[DemoSummary, SimReport]:
     import os
 
     from ivr.menus import load_menu
@@ -466,8 +485,12 @@ async def _run_demo(settings: Settings, seconds: float, rate: float, seats: list
     seats = seats or list(range(1131, 1161))
     workdir = workdir or Path(tempfile.mkdtemp(prefix="hotline-demo-"))
     prefix = f"137{int(time.time()) % 10000:04d}"
-    sink_settings, sink_checks = demo_sinks(workdir, prefix)
-    cfg = demo_settings(settings, workdir, prefix, seats, web_port, sink_settings)
+    receiver, subscriber = await asyncio.to_thread(demo_sinks, settings, prefix)
+    for check in (receiver, subscriber):
+        await check.start()
+        checks.append(check)
+    cfg = demo_settings(settings, workdir, prefix, seats, web_port,
+                        sink_settings(receiver.url, receiver.secret, subscriber.topic_prefix))
     password = secrets.token_urlsafe(12)
     await asyncio.to_thread(add_user, cfg.web.users_file, "supervisor", "supervisor", password)
     summary_url = f"http://{cfg.web.host}:{cfg.web.port}/wallboard"
@@ -485,8 +508,6 @@ async def _run_demo(settings: Settings, seconds: float, rate: float, seats: list
     if missing:
         log.warning("prompt durations unknown (counted 0 s): %s", ", ".join(missing))
     processes = processes or max(1, min(2, os.cpu_count() or 1))
-    for check in sink_checks:
-        await check.start()
     service = Service(cfg)
     await service.start()
     t = lap("service_start", t0)
@@ -540,8 +561,6 @@ async def _run_demo(settings: Settings, seconds: float, rate: float, seats: list
         await sim.stop()
         await stop_transcriber(worker_proc, worker, 60.0)
         await service.stop()
-        for check in sink_checks:
-            await check.stop()
         raise
     finally:
         if bar is not None:
@@ -593,10 +612,9 @@ async def _run_demo(settings: Settings, seconds: float, rate: float, seats: list
                                         f"{summary.work_orders_with_transcript} with transcript, of "
                                         f"{len(answered_calls)} after {rt_wait_s:.0f} s")
         t = lap("work_orders", t)
-        summary.sinks, missed = await wait_sinks(service, 60.0)
+        summary.sinks, missed = await wait_sinks(cfg, 60.0)
         summary.waits_missed += missed
-        for check in sink_checks:
-            summary.sinks.setdefault(check.sink, {}).update(check.counts())
+        await check_sinks(summary.sinks, checks, 15.0)
         t = lap("sinks", t)
         summary.qa_population, summary.qa_sampled = await qa_sample(cfg, seed)
     finally:
@@ -604,8 +622,6 @@ async def _run_demo(settings: Settings, seconds: float, rate: float, seats: list
         errors.count += worker_errors
         errors.samples += worker_samples[: max(0, errors.keep - len(errors.samples))]
         await service.stop()
-        for check in sink_checks:
-            await check.stop()
     lap("total", t0)
     summary.sim = report.as_dict()
     summary.timings_s = timings
@@ -666,35 +682,45 @@ async def wait_recordings(settings: Settings, answered: int, timeout_s: float
         await asyncio.sleep(1.0)
 
 
-async def wait_sinks(service: Service, timeout_s: float) -> tuple[dict[str, dict[str, int]], list[str]]:
-    """Per sink: events delivered (this run's delivery loops), pending (read and not acknowledged, plus not
-    yet read) and dead; waits until nothing is pending (at most ``timeout_s``).
+async def wait_sinks(settings: Settings, timeout_s: float) -> tuple[dict[str, dict[str, int]], list[str]]:
+    """Per enabled sink (RT, webhook, MQTT): ``delivered`` (acknowledged entries), ``pending`` (not yet read plus
+    read and not acknowledged) and ``dead``, from the run's outbox in Redis (:func:`hotline.sim.sinks.outbox_counts`);
+    polls every 1 s until nothing is pending in any sink (at most ``timeout_s``). Returns the last counts and,
+    when the bound was hit, what was still pending."""
+    from ticketing.errors import OutboxUnavailable
 
-    INTEGRATION POINT (helper "ticketing", ``hotline/sim/sinks.py``): its outbox reader, the webhook receiver
-    and the MQTT subscriber's counts go here; until then this reads :meth:`ticketing.outbox.RedisOutbox.status`
-    and the :class:`ticketing.outbox.SinkWorker` counters of the running ticketing component.
-    """
-    ticketing = next((c for c in service.components if type(c).__name__ == "Ticketing"), None)
-    if ticketing is None:
+    if not settings.ticketing.enabled:
         return {}, []
-    sinks = ticketing.settings.enabled_sinks()
     deadline = time.monotonic() + timeout_s
+    out: dict[str, dict[str, int]] = {}
     while True:
-        out: dict[str, dict[str, int]] = {}
-        for sink in sinks:
-            try:
-                st = await ticketing.outbox.status(sink, time.time())
-            except Exception as exc:
-                log.warning("outbox status of %s: %r", sink, exc)
-                continue
-            delivered = sum(w.counters.delivered for w in ticketing.workers if w.connector.name == sink)
-            out[sink] = {"delivered": delivered, "pending": st.pending + (st.lag or 0), "dead": st.dead}
-        if all(v["pending"] == 0 for v in out.values()):
+        try:
+            counts = await outbox_counts(settings.ticketing, settings.redis.url)
+            out = {k: {"delivered": c.delivered, "pending": c.pending, "dead": c.dead} for k, c in counts.items()}
+        except OutboxUnavailable as exc:
+            log.warning("outbox not readable: %s", exc)
+        if out and all(v["pending"] == 0 for v in out.values()):
             return out, []
         if time.monotonic() > deadline:
-            left = ", ".join(f"{k} {v['pending']}" for k, v in out.items())
+            left = ", ".join(f"{k} {v['pending']}" for k, v in out.items()) or "outbox not readable"
             return out, [f"outbox: {left} pending after {timeout_s:.0f} s"]
         await asyncio.sleep(1.0)
+
+
+async def check_sinks(sinks: dict[str, dict[str, int]], checks: Sequence[SinkCheck], timeout_s: float) -> None:
+    """Merge each checker's counts into its sink's row of ``sinks`` (in place), after waiting (at most
+    ``timeout_s`` in all) until it received as many events as the outbox says it delivered: an MQTT message
+    acknowledged by the broker reaches the subscriber a moment later. Fewer is left to
+    :func:`hotline.sim.reconcile.sink_mismatches` to name."""
+    deadline = time.monotonic() + timeout_s
+    for check in checks:
+        delivered = sinks.get(check.sink, {}).get("delivered", 0)
+        try:
+            await check.wait_for(delivered, max(0.1, deadline - time.monotonic()))
+        except TimeoutError:
+            log.warning("%s: %d of %d delivered events received after %.0f s", check.sink,
+                        check.counts()["received"], delivered, timeout_s)
+        sinks.setdefault(check.sink, {}).update(check.counts())
 
 
 def ko_model_path() -> Path | None:

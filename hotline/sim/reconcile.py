@@ -235,16 +235,16 @@ def from_routing(report: Mapping[str, Any]) -> tuple[Outcomes | None, Outcomes]:
 
 def mismatches(calls: Outcomes, queues: Outcomes, hotline: Outcomes | None, *, recordings: int,
                transcripts: int, work_orders: int, work_orders_with_transcript: int, expected_work_orders: int,
-               errors_logged: int, expected_with_transcript: int | None = None,
-               pending_by_sink: Mapping[str, int], waits_missed: Iterable[str] = ()) -> list[str]:
+               errors_logged: int, sinks: Mapping[str, Mapping[str, int]],
+               expected_with_transcript: int | None = None, waits_missed: Iterable[str] = ()) -> list[str]:
     """Everything that does not add up, in words (empty: reconciled).
 
     Checks: placed = sum of outcomes; the IVR's hand-overs = routing's offers; answered, and calls that left
     the queue unanswered, agree between the simulator and routing; the hotline's own outcome counters (when
     present) equal the per-call ones for every outcome field; recordings = answered; transcripts =
     recordings (a transcript outcome, skipped included); one work order per call that should have one, each
-    call transcribed with its transcript comment (``expected_with_transcript``); no ERROR logged;
-    nothing pending in any sink; no wait ran out of time.
+    call transcribed with its transcript comment (``expected_with_transcript``); no ERROR logged; every sink
+    reconciles (:func:`sink_mismatches`); no wait ran out of time.
     """
     out: list[str] = []
 
@@ -270,7 +270,24 @@ def mismatches(calls: Outcomes, queues: Outcomes, hotline: Outcomes | None, *, r
     check("work orders with transcript = calls transcribed", work_orders_with_transcript,
           expected_work_orders if expected_with_transcript is None else expected_with_transcript)
     check("errors logged", errors_logged, 0)
-    for sink, pending in sorted(pending_by_sink.items()):
-        check(f"{sink} pending", pending, 0)
+    out += sink_mismatches(sinks)
     out += [f"wait ran out: {w}" for w in waits_missed]
+    return out
+
+
+def sink_mismatches(sinks: Mapping[str, Mapping[str, int]]) -> list[str]:
+    """What does not add up per outbox sink, in words (empty: every sink reconciles). Pure.
+
+    ``sinks``: per sink name, the outbox's ``delivered`` / ``pending`` / ``dead`` (:func:`hotline.sim.sinks.
+    outbox_counts`) and, for a sink the demo watches, its checker's ``received`` (valid events, duplicates
+    included) and ``bad`` (refused: bad signature, schema). Mismatch: anything pending, dead or bad, or fewer
+    events received than the outbox delivered (more is fine: at-least-once redelivers).
+    """
+    out: list[str] = []
+    for sink, row in sorted(sinks.items()):
+        for key in ("pending", "dead", "bad"):
+            if row.get(key, 0):
+                out.append(f"{sink} {key}: {row[key]}")
+        if "received" in row and row["received"] < row.get("delivered", 0):
+            out.append(f"{sink}: received {row['received']} < delivered {row.get('delivered', 0)}")
     return out

@@ -104,9 +104,13 @@ class WebhookReceiver:
     Attributes:
         by_type: ``Counter`` of valid events per kind (body ``kind``).
         bad_signatures: requests refused with 401 (missing, mismatched or expired signature).
+        bad_bodies: signed requests refused with 400 (not JSON, no ``event_id`` / ``kind``).
         duplicates: valid events whose ``event_id`` was already seen (at-least-once redeliveries).
         errors: the last refused requests, why.
     """
+
+    #: the outbox sink it checks (:class:`hotline.demo.SinkCheck`)
+    sink: str = "webhook"
 
     def __init__(self, secret: str, *, host: str = "127.0.0.1", port: int = 0, path: str = "/hotline/hook",
                  tolerance_s: float = DEFAULT_TOLERANCE_S, max_ids: int = 100_000, max_errors: int = 20,
@@ -118,6 +122,7 @@ class WebhookReceiver:
         self.tolerance_s = tolerance_s
         self.clock = clock
         self.bad_signatures = 0
+        self.bad_bodies = 0
         self._tally = _Tally(max_ids, max_errors)
         self._runner: aiohttp.web.AppRunner | None = None
 
@@ -163,6 +168,12 @@ class WebhookReceiver:
         """See :meth:`_Tally.wait_for`."""
         return await self._tally.wait_for(count, timeout_s)
 
+    def counts(self) -> dict[str, int]:
+        """``{"received", "bad", "duplicates"}``: valid events (duplicates included), requests refused (bad
+        signature or body), redelivered event ids."""
+        return {"received": self.received, "bad": self.bad_signatures + self.bad_bodies,
+                "duplicates": self.duplicates}
+
     async def _handle(self, request: aiohttp.web.Request) -> aiohttp.web.Response:
         body = await request.read()
         try:
@@ -175,6 +186,7 @@ class WebhookReceiver:
             doc = json.loads(body)
             event_id, kind = str(doc["event_id"]), str(doc["kind"])
         except (ValueError, KeyError, TypeError) as exc:
+            self.bad_bodies += 1
             self._tally.refused(f"bad body: {exc!r}")
             return aiohttp.web.json_response({"error": "bad body"}, status=400)
         self._tally.seen(event_id, kind)
@@ -199,6 +211,9 @@ class BusSubscriber:
         errors: the last invalid messages, why (topic and the schema's message).
         topics: ``Counter`` of the first two topic levels (``hotline/calls``...), valid or not.
     """
+
+    #: the outbox sink it checks (:class:`hotline.demo.SinkCheck`)
+    sink: str = "mqtt"
 
     def __init__(self, host: str = "127.0.0.1", port: int = 1883, *, topic_prefix: str = "hotline",
                  schema_path: Path = SCHEMA_PATH, client_id: str | None = None, connect_timeout_s: float = 10.0,
@@ -257,6 +272,11 @@ class BusSubscriber:
     async def wait_for(self, count: int, timeout_s: float) -> int:
         """See :meth:`_Tally.wait_for`."""
         return await self._tally.wait_for(count, timeout_s)
+
+    def counts(self) -> dict[str, int]:
+        """``{"received", "bad", "duplicates"}``: valid messages (duplicates included), messages that are not
+        JSON or fail the schema, redelivered event ids."""
+        return {"received": self.received, "bad": self.invalid, "duplicates": self.duplicates}
 
     def check(self, topic: str, payload: bytes) -> None:
         """Validate and count one message (what the reader does with each)."""

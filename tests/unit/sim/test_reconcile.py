@@ -118,7 +118,7 @@ def test_given_the_contract_shape_when_mapped_then_summed_over_days() -> None:
 
 def _ok(**kw):
     base = dict(recordings=2, transcripts=2, work_orders=2, work_orders_with_transcript=2, expected_work_orders=2,
-                errors_logged=0, pending_by_sink={"rt": 0})
+                errors_logged=0, sinks={"rt": {"delivered": 4, "pending": 0, "dead": 0}})
     return {**base, **kw}
 
 
@@ -134,7 +134,7 @@ def test_given_numbers_that_agree_when_checked_then_no_mismatch() -> None:
     ({"transcripts": 1}, "transcripts = recordings"),
     ({"work_orders": 1}, "work orders = calls"),
     ({"errors_logged": 3}, "errors logged"),
-    ({"pending_by_sink": {"rt": 2}}, "rt pending"),
+    ({"sinks": {"rt": {"delivered": 4, "pending": 2, "dead": 0}}}, "rt pending"),
     ({"waits_missed": ["transcripts: 1 of 2"]}, "wait ran out"),
 ])
 def test_given_one_number_off_when_checked_then_named(change, words) -> None:
