@@ -14,7 +14,10 @@ open:
 * login failure raises :class:`AmiAuthError` and reconnects back off exponentially up to
   ``reconnect_max_s`` (no endless 2 s loop);
 * a ``Ping`` every ``ping_interval_s`` whose reply is checked: a silently dropped TCP
-  connection is detected within two intervals and the client reconnects;
+  connection (no byte at all since the Ping went out) is detected within two intervals and the
+  client reconnects; a late reply on a connection that is still carrying data (Asterisk or this
+  process briefly starved of CPU) is counted (``AmiStats.late_pings``) and logged, not a reason to
+  drop a working connection and every AsyncAGI call with it;
 * every frame is appended to the event log (raw bytes + receive time) before dispatch.
 
 Subscribers are called as ``handler(msg, event)`` where ``msg`` is the
@@ -163,6 +166,7 @@ class AmiStats:
     disconnects: int = 0
     handler_errors: int = 0
     pump_max_depth: int = 0
+    late_pings: int = 0  # Pings unanswered in time on a connection still carrying data
     last_error: str = ""
 
 
@@ -201,6 +205,7 @@ class AmiClient:
         self._framer = AmiFramer(config.fallback_encoding)
         self._protocol: _Protocol | None = None
         self._lost: asyncio.Future[str] | None = None
+        self._last_rx = 0.0  # loop time of the last bytes read (liveness of the socket)
         self._greeting: asyncio.Future[AmiMessage] | None = None
         self._connected = asyncio.Event()
         self._attempt_failed = asyncio.Event()
@@ -350,6 +355,7 @@ class AmiClient:
         if protocol is not self._protocol:
             return
         at = self.clock()
+        self._last_rx = asyncio.get_running_loop().time()
         self.stats.bytes += len(data)
         elog = self.event_log
         batch = self._framer.feed(data, at)
@@ -501,14 +507,28 @@ class AmiClient:
                 self._queue.put_nowait(ev.AmiConnectionChanged(self.clock(), False, self.stats.last_error))
 
     async def _ping_loop(self) -> None:
+        """Ping every interval; the connection is lost when a Ping gets no reply AND nothing at all was
+        read since it went out (a silent socket). Data arriving while the Pong is late means the peer
+        (or this process) is overloaded, not gone: counted and logged, the connection kept."""
         interval = self.config.ping_interval_s
+        loop = asyncio.get_running_loop()
         while True:
             await asyncio.sleep(interval)
+            sent_at = loop.time()
             try:
                 resp = await self.action("Ping", timeout=interval)
                 if not resp.ok:
                     raise AmiConnectionError(f"unexpected Ping reply: {resp.response.headers}")
-            except (AmiTimeout, AmiConnectionError) as exc:
+            except AmiTimeout as exc:
+                if self._last_rx > sent_at:
+                    self.stats.late_pings += 1
+                    log.warning("AMI Ping unanswered within %.1fs but the connection is carrying data "
+                                "(Asterisk or hotline starved of CPU): kept", interval)
+                    continue
+                if self._lost is not None and not self._lost.done():
+                    self._lost.set_result(f"no answer to Ping and nothing read for {interval:.1f}s: {exc}")
+                return
+            except AmiConnectionError as exc:
                 if self._lost is not None and not self._lost.done():
                     self._lost.set_result(f"no answer to Ping: {exc}")
                 return
