@@ -180,7 +180,8 @@ class Service:
             web_component.deps.sla = SlaPanel(ticketing.index)
         gauges = BacklogGauges(settings.redis.url, outbox, settings.speech.stream, settings.speech.group)
         calendar = CalendarGauges(self.calendar)  # hotline_calendar_days_left
-        web_component.deps.gauges = (*web_component.deps.gauges, gauges, calendar)
+        ivr_gauges = (self.ivr,) if self.ivr is not None else ()  # AGI error replies, type-ahead keys dropped
+        web_component.deps.gauges = (*web_component.deps.gauges, gauges, calendar, *ivr_gauges)
         self.components.append(gauges)  # before the web app (appended next), so stopped after it
 
     async def start(self, connect_timeout_s: float = 15.0) -> None:

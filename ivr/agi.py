@@ -346,6 +346,12 @@ class IvrComponent:
         log.info("IVR session ended: linkedid=%s outcome=%s reason=%s left at %s path=%s",
                  rec.linkedid, rec.outcome, rec.reason, rec.node, "/".join(rec.path))
 
+    def gauges(self) -> dict[str, float]:
+        """For ``/metrics`` (:class:`web.providers.OpsGauges`): AGI error replies (510/520/garbage) and
+        type-ahead keys dropped (invalid, over the cap, stale) since start. Cheap, non-blocking."""
+        dropped = self.keys["invalid"] + self.keys["overflow"] + self.keys["stale"]
+        return {"ivr_agi_errors": float(sum(self.agi_errors.values())), "ivr_keys_dropped": float(dropped)}
+
     def _count_keys(self, keys: KeyBuffer) -> None:
         self.keys.update({"from_buffer": keys.from_buffer, "by_asterisk": keys.by_asterisk,
                           "invalid": keys.invalid, "overflow": keys.overflow, "stale": keys.stale,

@@ -7,6 +7,10 @@ Metrics (all gauges unless ``_total``):
 * ``hotline_ami_events_per_second`` -- the same over the last 10 s (sampled every second).
 * ``hotline_ami_pump_depth`` -- messages received and not yet delivered (``AmiClient.pump_depth``).
 * ``hotline_ami_handler_errors_total`` -- subscriber exceptions (counter).
+* ``hotline_ami_late_pings_total`` -- Pings answered late on a connection still carrying data (counter;
+  Asterisk or hotline starved of CPU).
+* ``hotline_ivr_agi_errors``, ``hotline_ivr_keys_dropped`` -- AGI 510/520/garbage replies and type-ahead keys
+  dropped (invalid, over the cap, stale) since start (``IvrComponent.gauges``).
 * ``hotline_calls_active`` -- calls in the call model (live ``linkedid`` s).
 * ``hotline_waiting_calls{queue}`` -- callers waiting per queue (the floor).
 * ``hotline_agents{status}`` -- agents per status.
@@ -32,7 +36,8 @@ from telephony.calls import CallModel
 from web.providers import Floor, OpsGauges
 
 OPS_NAMES = {"outbox_depth": "hotline_outbox_depth", "transcription_backlog": "hotline_transcription_backlog",
-             "workers": "hotline_workers", "calendar_days_left": "hotline_calendar_days_left"}
+             "workers": "hotline_workers", "calendar_days_left": "hotline_calendar_days_left",
+             "ivr_agi_errors": "hotline_ivr_agi_errors", "ivr_keys_dropped": "hotline_ivr_keys_dropped"}
 
 
 class EventRate:
@@ -78,6 +83,8 @@ class HotlineCollector(Collector):
             yield CounterMetricFamily("hotline_ami_handler_errors", "AMI subscriber errors",
                                       value=ami.stats.handler_errors)
             yield GaugeMetricFamily("hotline_ami_pump_depth", "AMI messages not yet delivered", value=ami.pump_depth)
+            yield CounterMetricFamily("hotline_ami_late_pings", "AMI Pings answered late on a live connection",
+                                      value=ami.stats.late_pings)
         yield GaugeMetricFamily("hotline_ami_events_per_second", "AMI events/s over 10 s", value=self.rate.per_s())
         if self.calls is not None:
             yield GaugeMetricFamily("hotline_calls_active", "live calls (linkedids)",

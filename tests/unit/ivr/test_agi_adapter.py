@@ -134,6 +134,7 @@ async def test_given_510_reply_then_warning_with_linkedid_and_counted(menu: Menu
     ivr, _, handed = await run_call(menu, script)
 
     assert ivr.agi_errors == {510: 1}
+    assert ivr.gauges() == {"ivr_agi_errors": 1.0, "ivr_keys_dropped": 0.0}  # /metrics: hotline_ivr_agi_errors
     assert handed[0].queue == "general"
     assert any(LINKED in r.getMessage() and "SET VARIABLE" in r.getMessage() for r in caplog.records)
 
