@@ -61,8 +61,9 @@ async def test_given_short_demo_when_it_ends_then_every_call_has_one_outcome_and
         assert row["delivered"] > 0 and row["pending"] == 0 and row["dead"] == 0, (name, row)
     for name in ("webhook", "mqtt"):
         assert sinks[name]["bad"] == 0 and sinks[name]["received"] >= sinks[name]["delivered"], (name, sinks[name])
-    # the webhook carries the work orders (created + transcript at least, per answered call)
-    assert sinks["webhook"]["delivered"] >= 2 * c.answered, sinks
+    # the webhook carries the work orders: one created per answered call, one transcript per call transcribed
+    # (a recording skipped when it closed, e.g. an agent farm's 3 s talk bucket, has no transcript)
+    assert sinks["webhook"]["delivered"] >= c.answered + (summary.expected_with_transcript or 0), sinks
     # no ERROR logged, no wait ran out, and the summary says so
     assert summary.errors_logged == 0, summary.error_samples
     assert summary.mismatches() == [], summary.mismatches()
