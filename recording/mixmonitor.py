@@ -334,14 +334,39 @@ class Recorder:
             job_path = str(job_base / rel)
             job_legs = tuple(str(job_base / p.relative_to(s.host_dir)) for p in (caller, agent)) if split else ()
             try:
-                job = await enqueue_recording(self.jobs, job_path, cmd.linkedid, self.clock(), legs=job_legs)
-                status, job_id = "queued", job.job_id
+                job_id = await self._enqueue(job_path, cmd.linkedid, job_legs, rel)
+                status = "queued"
             except SpeechError as exc:
                 reason = f"not queued for transcription: {exc}"
                 log.error("recording %s (linkedid=%s) %s", rel, cmd.linkedid, reason)
         await self._finish(cmd, ClosedRecording(
             cmd.linkedid, cmd.seq, rel, str(out), status, reason, checked.rate_hz, checked.channels,
             checked.duration_s, merged.size_bytes, job_id, tuple(str(p) for p in legs), leg_rates))
+
+    async def _enqueue(self, path: str, linkedid: str, legs: tuple[str, ...], rel: str) -> str:
+        """Queue the transcription job, retrying (0.5 s doubling to 15 s) for ``enqueue_retry_s`` while Redis
+        fails or does not answer; each failure is a WARNING. The job id comes from the recording, so a retry
+        after a timeout that did reach Redis still gives one transcript.
+
+        Returns:
+            The job id.
+        Raises:
+            SpeechError: still failing after ``enqueue_retry_s`` (the caller logs it as an ERROR).
+        """
+        assert self.jobs is not None
+        deadline = time.monotonic() + self.settings.enqueue_retry_s
+        delay = 0.5
+        while True:
+            try:
+                job = await enqueue_recording(self.jobs, path, linkedid, self.clock(), legs=legs)
+                return job.job_id
+            except SpeechError as exc:
+                if time.monotonic() + delay > deadline:
+                    raise
+                log.warning("recording %s (linkedid=%s): transcription job not queued yet (%s); retrying in %.1f s",
+                            rel, linkedid, exc, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 15.0)
 
     async def _finish(self, cmd: CollectRecording, rec: ClosedRecording) -> None:
         log.info("recording %s (linkedid=%s): %s%s", rec.rel_path, rec.linkedid, rec.status,

@@ -57,6 +57,9 @@ class RecordingSettings(BaseModel):
         close_poll_s: how often to look at a file while waiting for it to close.
         action_timeout_s: budget of each AMI action (Getvar, MixMonitor).
         transcribe: enqueue each closed recording for transcription (Redis stream of ``speech``).
+        enqueue_retry_s: how long a recording's transcription job is retried while Redis fails or does not
+            answer (backoff 0.5 s doubling to 15 s; the job id is derived from the recording, so a retry
+            after an ambiguous timeout still gives one transcript).
         catalog: the SQL catalog.
     """
 
@@ -75,6 +78,7 @@ class RecordingSettings(BaseModel):
     close_poll_s: float = Field(default=0.2, gt=0)
     action_timeout_s: float = Field(default=5.0, gt=0)
     transcribe: bool = True
+    enqueue_retry_s: float = Field(300.0, ge=0)
     catalog: CatalogSettings = CatalogSettings()
 
     @field_validator("tz")
