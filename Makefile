@@ -59,7 +59,7 @@ test: lab lint
 	$(BIN)/pytest -q -p no:cacheprovider tests
 
 demo: lab
-	$(BIN)/hotline demo
+	$(BIN)/hotline demo --json
 
 # Each script measures hotline and its baseline in the same run; last line one JSON object.
 bench: lab
