@@ -328,7 +328,8 @@ class Ticketing:
         for make in self._connector_factories.values():
             worker = SinkWorker(self.outbox, make(self._http), s.outbox.consumer, policy=policy,
                                 deliver_timeout_s=s.outbox.deliver_timeout_s,
-                                claim_idle_ms=int(s.outbox.claim_idle_s * 1000))
+                                claim_idle_ms=int(s.outbox.claim_idle_s * 1000),
+                                parallel_calls=s.outbox.parallel_calls)
             self.workers.append(worker)
             await worker.start()
         await self.writer.start()

@@ -406,6 +406,24 @@ def _dead(dead_id: str, fields: dict[str, str]) -> DeadEntry:
     )
 
 
+def lanes_by_call(batch: Sequence[tuple[str, Mapping[str, str] | None]]) -> list[
+    list[tuple[str, Mapping[str, str] | None]]
+]:
+    """Split a read batch into per-call lanes, keeping stream order inside each lane.
+
+    Args:
+        batch: ``[(entry id, fields or None)]`` as read from a sink stream.
+    Returns:
+        One list per distinct ``linkedid`` field, in order of first appearance; entries without
+        a linkedid (or trimmed away, fields None) share the lane of the empty linkedid.
+    """
+    lanes: dict[str, list[tuple[str, Mapping[str, str] | None]]] = {}
+    for entry_id, fields in batch:
+        key = (fields or {}).get("linkedid", "")
+        lanes.setdefault(key, []).append((entry_id, fields))
+    return list(lanes.values())
+
+
 @dataclass(slots=True)
 class SinkCounters:
     """What one worker did since it started."""
@@ -430,6 +448,10 @@ class SinkWorker:
         block_ms: XREADGROUP BLOCK, milliseconds.
         claim_idle_ms: entries idle this long in another consumer are taken over.
         claim_every_s: how often to look for them, seconds.
+        parallel_calls: how many calls' entries are delivered at once (1: strictly one after another).
+            Entries of one call (one ``linkedid``; entries without one count as one call) keep their
+            stream order; different calls in the same read batch go side by side, so one slow call
+            (a transcript waiting for its ticket, a slow RT) does not hold up the others.
         clock: epoch seconds.
         rand: ``random.random`` (jitter).
     """
@@ -445,6 +467,7 @@ class SinkWorker:
         block_ms: int = 1000,
         claim_idle_ms: int = 60_000,
         claim_every_s: float = 10.0,
+        parallel_calls: int = 1,
         clock: Callable[[], float] = time.time,
         rand: Callable[[], float] = random.random,
     ) -> None:
@@ -457,6 +480,7 @@ class SinkWorker:
         self.block_ms = block_ms
         self.claim_idle_ms = claim_idle_ms
         self.claim_every_s = claim_every_s
+        self.parallel_calls = max(1, parallel_calls)
         self.clock = clock
         self.rand = rand
         self.counters = SinkCounters()
@@ -494,27 +518,58 @@ class SinkWorker:
     async def _run(self) -> None:
         failures = 0
         next_claim = 0.0
+        count = 10 * self.parallel_calls
         while not self._stop.is_set():
             try:
                 await self.outbox.ensure_group(self.sink)
-                batch = await self.outbox.read(self.sink, self.consumer, own_pending=True, count=10, block_ms=0)
+                batch = await self.outbox.read(self.sink, self.consumer, own_pending=True, count=count, block_ms=0)
                 if not batch and time.monotonic() >= next_claim:
                     next_claim = time.monotonic() + self.claim_every_s
-                    claimed = await self.outbox.claim(self.sink, self.consumer, self.claim_idle_ms, 10)
+                    claimed = await self.outbox.claim(self.sink, self.consumer, self.claim_idle_ms, count)
                     batch = [(eid, f) for eid, f in claimed]
                 if not batch:
                     batch = await self.outbox.read(
-                        self.sink, self.consumer, own_pending=False, count=10, block_ms=self.block_ms
+                        self.sink, self.consumer, own_pending=False, count=count, block_ms=self.block_ms
                     )
                 failures = 0
-                for entry_id, fields in batch:
-                    if self._stop.is_set():
-                        return
-                    await self.handle(entry_id, fields)
+                await self._deliver_batch(batch)
             except OutboxUnavailable as exc:
                 failures += 1
                 log.warning("outbox %s: %s", self.sink, exc)
                 await self._pause(backoff_s(failures, self.policy, self.rand()))
+
+    async def _deliver_batch(self, batch: Sequence[tuple[str, Mapping[str, str] | None]]) -> None:
+        """Deliver a read batch: each call's entries in order, up to ``parallel_calls`` calls at once.
+
+        Raises:
+            OutboxUnavailable: Redis failed in some call's lane (the other lanes are cancelled; every
+                entry not acknowledged stays pending and is read again).
+        """
+        lanes = lanes_by_call(batch)
+        if self.parallel_calls == 1 or len(lanes) == 1:
+            await self._deliver_lane(batch)  # stream order
+            return
+        gate = asyncio.Semaphore(self.parallel_calls)
+
+        async def run(lane: list[tuple[str, Mapping[str, str] | None]]) -> None:
+            async with gate:
+                await self._deliver_lane(lane)
+
+        try:
+            async with asyncio.TaskGroup() as group:
+                for lane in lanes:
+                    group.create_task(run(lane))
+        except BaseExceptionGroup as eg:
+            unavailable = eg.subgroup(OutboxUnavailable)
+            if unavailable is not None:
+                raise unavailable.exceptions[0] from eg
+            raise
+
+    async def _deliver_lane(self, lane: Sequence[tuple[str, Mapping[str, str] | None]]) -> None:
+        for entry_id, fields in lane:
+            if self._stop.is_set():
+                return
+            await self.handle(entry_id, fields)
 
     async def handle(self, entry_id: str, fields: Mapping[str, str] | None) -> None:
         """Deliver one entry until it is acknowledged or dead-lettered (or the worker stops).

@@ -140,6 +140,8 @@ class OutboxSettings(_Strict):
     backoff_max_s: float = Field(60.0, gt=0)
     deliver_timeout_s: float = Field(30.0, gt=0)
     claim_idle_s: float = Field(60.0, gt=0)
+    #: calls delivered side by side per sink (each call's events stay in order; 1: one after another)
+    parallel_calls: int = Field(4, ge=1, le=64)
     max_buffer: int = Field(100_000, ge=1)
 
 
