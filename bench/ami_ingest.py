@@ -34,11 +34,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from hotline.config import AmiConfig  # noqa: E402
-from telephony.ami import AmiClient  # noqa: E402
-from telephony.eventlog import iter_records  # noqa: E402
-from telephony.tracker import CallTracker  # noqa: E402
-from telephony.translate import ALL_EVENTS, DEFAULT_EVENTS  # noqa: E402
+from hotline.app.config import AmiConfig  # noqa: E402
+from hotline.telephony.ami import AmiClient  # noqa: E402
+from hotline.telephony.eventlog import iter_records  # noqa: E402
+from hotline.telephony.tracker import CallTracker  # noqa: E402
+from hotline.telephony.translate import ALL_EVENTS, DEFAULT_EVENTS  # noqa: E402
 
 CHUNK = 4096
 

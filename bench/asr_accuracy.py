@@ -43,8 +43,8 @@ sys.path.insert(0, str(REPO))
 
 import jiwer  # noqa: E402
 
-from speech.decoder import decode_file, init_process, model_label, to_transcript  # noqa: E402
-from speech.models import check_model_dir, packaged_model_path  # noqa: E402
+from hotline.speech.decoder import decode_file, init_process, model_label, to_transcript  # noqa: E402
+from hotline.speech.models import check_model_dir, packaged_model_path  # noqa: E402
 
 CONDITIONS = {"16k": "file16k", "16k_g722": "file16k", "8k_tel": "file8k", "8k_tel_soft": "file8k_soft"}
 UNSPACED = {"zh", "ja"}  # no WER: the script has no spaces between words
@@ -82,7 +82,7 @@ def g722_round_trip(src: Path, dest: Path) -> Path:
 
     import G722
 
-    from hotline.g722pcap import encode_g722
+    from hotline_lab.g722pcap import encode_g722
 
     with wave.open(str(src), "rb") as w:
         if (w.getframerate(), w.getnchannels(), w.getsampwidth()) != (16000, 1, 2):

@@ -56,18 +56,18 @@ import tempfile
 import time
 from pathlib import Path
 
-from hotline.config import Settings
-from hotline.sipp import SippRun, register_seats, start_sipp
-from queues.baseline import Member, add_members, remove_members
-from queues.config import RoutingSettings
-from queues.dispatch import Dispatcher
-from queues.handover import QueueRequest
-from queues.model import Agent, QueueConfig
-from telephony import events as ev
-from telephony.ami import AmiClient
-from telephony.calls import Leg
-from telephony.frames import AmiMessage
-from telephony.tracker import CallTracker
+from hotline.app.config import Settings
+from hotline.queues.baseline import Member, add_members, remove_members
+from hotline.queues.config import RoutingSettings
+from hotline.queues.dispatch import Dispatcher
+from hotline.queues.handover import QueueRequest
+from hotline.queues.model import Agent, QueueConfig
+from hotline.telephony import events as ev
+from hotline.telephony.ami import AmiClient
+from hotline.telephony.calls import Leg
+from hotline.telephony.frames import AmiMessage
+from hotline.telephony.tracker import CallTracker
+from hotline_lab.sipp import SippRun, register_seats, start_sipp
 
 
 def pct(values: list[float], q: float) -> float:

@@ -62,16 +62,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-from hotline.config import Settings
-from hotline.sipp import SippRun, register_seats, start_sipp
-from queues.config import RoutingSettings
-from queues.dispatch import Dispatcher
-from queues.handover import QueueRequest
-from queues.model import Agent, QueueConfig
-from telephony import events as ev
-from telephony.ami import AmiClient
-from telephony.frames import AmiMessage
-from telephony.tracker import CallTracker
+from hotline.app.config import Settings
+from hotline.queues.config import RoutingSettings
+from hotline.queues.dispatch import Dispatcher
+from hotline.queues.handover import QueueRequest
+from hotline.queues.model import Agent, QueueConfig
+from hotline.telephony import events as ev
+from hotline.telephony.ami import AmiClient
+from hotline.telephony.frames import AmiMessage
+from hotline.telephony.tracker import CallTracker
+from hotline_lab.sipp import SippRun, register_seats, start_sipp
 
 SL_TARGET = 0.8
 #: a caller leg's life beyond the talk: the agent phone rings 0.3 s (lab/sipp/agent.xml) plus signalling, s

@@ -19,9 +19,9 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from qa.models import CallRecord
-from qa.plans import load_definitions
-from qa.sampling import draw_sample
+from hotline.qa.models import CallRecord
+from hotline.qa.plans import load_definitions
+from hotline.qa.sampling import draw_sample
 
 DAY = date(2026, 11, 26)
 TZ = ZoneInfo("Asia/Shanghai")
@@ -50,7 +50,7 @@ def main() -> None:
     ap.add_argument("--per-day", type=int, default=30000)
     ap.add_argument("--repeat", type=int, default=5)
     args = ap.parse_args()
-    defs = load_definitions(Path(__file__).resolve().parents[1] / "qa" / "examples" / "qa.yaml")
+    defs = load_definitions(Path(__file__).resolve().parents[1] / "hotline" / "qa" / "examples" / "qa.yaml")
     plan = defs.plan("daily").model_copy(update={"random": defs.plan("daily").random.model_copy(  # type: ignore[union-attr]
         update={"stratify_by": ("queue", "district")})})
     calls = catalog(args.per_day)

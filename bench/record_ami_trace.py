@@ -24,10 +24,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from hotline.config import Settings  # noqa: E402
-from hotline.sipp import register_seats, start_sipp  # noqa: E402
-from telephony.ami import AmiClient  # noqa: E402
-from telephony.eventlog import EventLogWriter  # noqa: E402
+from hotline.app.config import Settings  # noqa: E402
+from hotline.telephony.ami import AmiClient  # noqa: E402
+from hotline.telephony.eventlog import EventLogWriter  # noqa: E402
+from hotline_lab.sipp import register_seats, start_sipp  # noqa: E402
 
 QUEUES = {"12301": "commerce", "12302": "labour_social", "12303": "housing_fund", "12304": "environment",
           "12305": "transport"}

@@ -41,8 +41,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from queues.events import AgentReady, CallAnswered, CallEnded, CallQueued
-from queues.model import (
+from hotline.queues.events import AgentReady, CallAnswered, CallEnded, CallQueued
+from hotline.queues.model import (
     Agent,
     AgentState,
     AgentStatus,
@@ -50,7 +50,7 @@ from queues.model import (
     QueueConfig,
     WaitingCall,
 )
-from queues.routing import (
+from hotline.queues.routing import (
     RoutingSnapshot,
     RoutingState,
     decide,

@@ -47,9 +47,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from speech.jobs import new_job  # noqa: E402
-from speech.models import check_model_dir, packaged_model_path  # noqa: E402
-from speech.store import RedisJobQueue, RedisTranscriptSink, connect  # noqa: E402
+from hotline.speech.jobs import new_job  # noqa: E402
+from hotline.speech.models import check_model_dir, packaged_model_path  # noqa: E402
+from hotline.speech.store import RedisJobQueue, RedisTranscriptSink, connect  # noqa: E402
 from tests.support.servers import start_redis  # noqa: E402
 
 COLUMNS = {"16k": "file16k", "8k_tel": "file8k", "8k_tel_soft": "file8k_soft"}
@@ -102,7 +102,7 @@ def through_workers(
     try:
         for i in range(workers):
             argv = [
-                sys.executable, "-m", "speech.worker", "--redis-url", redis_url, "--stream", keys["stream"],
+                sys.executable, "-m", "hotline.speech.worker", "--redis-url", redis_url, "--stream", keys["stream"],
                 "--group", keys["group"], "--consumer", f"bench-w{i + 1}", "--model", str(model_path),
                 "--processes", "1", "--results-hash", keys["results"], "--events-stream", keys["events"],
                 "--block-ms", "200", "--log-level", "WARNING",

@@ -28,13 +28,13 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from hotline.config import AmiConfig
-from queues.handover import QueueRequest
-from telephony.ami import AmiClient
-from telephony.tracker import CallTracker
-from web.component import WebComponent
-from web.config import FloorConfig, WebConfig
-from web.users import add_user
+from hotline.app.config import AmiConfig
+from hotline.queues.handover import QueueRequest
+from hotline.telephony.ami import AmiClient
+from hotline.telephony.tracker import CallTracker
+from hotline.web.component import WebComponent
+from hotline.web.config import FloorConfig, WebConfig
+from hotline.web.users import add_user
 
 
 def frame(event: str, uid: str, lid: str, extra: str = "") -> bytes:

@@ -11,10 +11,10 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from hotline import lab
-from hotline.config import AmiConfig, LabConfig, Settings
-from telephony.ami import AmiClient
-from telephony.tracker import CallTracker
+from hotline.app.config import AmiConfig, LabConfig, Settings
+from hotline.telephony.ami import AmiClient
+from hotline.telephony.tracker import CallTracker
+from hotline_lab import lab
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -8,7 +8,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from hotline.netutil import free_port
+from hotline.kernel.netutil import free_port
 
 __all__ = ["WaitTimeout", "free_port", "until", "wait_port"]
 

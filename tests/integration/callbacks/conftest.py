@@ -12,13 +12,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from callbacks.dialler import Dialler
-from callbacks.settings import CallbacksSettings
-from callbacks.store import CallbackStore, open_store
-from hotline import lab
-from hotline.config import AmiConfig
-from hotline.sipp import SippRun, start_sipp
-from telephony.ami import AmiClient, AmiError
+from hotline.app.config import AmiConfig
+from hotline.callbacks.dialler import Dialler
+from hotline.callbacks.settings import CallbacksSettings
+from hotline.callbacks.store import CallbackStore, open_store
+from hotline.telephony.ami import AmiClient, AmiError
+from hotline_lab import lab
+from hotline_lab.sipp import SippRun, start_sipp
 from tests.support.servers import ServerProcess
 from tests.support.wait import until
 

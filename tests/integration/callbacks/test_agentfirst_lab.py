@@ -13,16 +13,16 @@ from pathlib import Path
 
 import pytest
 
-from callbacks.component import routing_connect
-from callbacks.dialler import Dialler
-from callbacks.keepplace import CallbackRequest, RequestStatus
-from callbacks.model import Job, JobStatus, Outcome
-from callbacks.settings import CallbacksSettings
-from callbacks.store import CallbackStore
-from queues.dispatch import Dispatcher
-from queues.model import AgentStatus
-from telephony.ami import AmiClient
-from telephony.calls import Leg
+from hotline.callbacks.component import routing_connect
+from hotline.callbacks.dialler import Dialler
+from hotline.callbacks.keepplace import CallbackRequest, RequestStatus
+from hotline.callbacks.model import Job, JobStatus, Outcome
+from hotline.callbacks.settings import CallbacksSettings
+from hotline.callbacks.store import CallbackStore
+from hotline.queues.dispatch import Dispatcher
+from hotline.queues.model import AgentStatus
+from hotline.telephony.ami import AmiClient
+from hotline.telephony.calls import Leg
 from tests.integration.callbacks.conftest import hang_up_and_drain, start_phone
 from tests.integration.queues.conftest import Lab, citizen_number, lab, write_agents  # noqa: F401  (lab: fixture)
 from tests.support.wait import until

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from callbacks.dialler import Dialler
-from callbacks.model import Job, JobKind, JobStatus, Message, Outcome
-from callbacks.settings import CallbacksSettings
-from callbacks.store import CallbackStore
-from hotline.config import AmiConfig
-from telephony.ami import AmiClient
+from hotline.app.config import AmiConfig
+from hotline.callbacks.dialler import Dialler
+from hotline.callbacks.model import Job, JobKind, JobStatus, Message, Outcome
+from hotline.callbacks.settings import CallbacksSettings
+from hotline.callbacks.store import CallbackStore
+from hotline.telephony.ami import AmiClient
 from tests.integration.callbacks.conftest import Clock, hang_up_and_drain, start_phone
 from tests.support.proxy import SilenceableProxy
 from tests.support.wait import until

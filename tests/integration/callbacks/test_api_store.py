@@ -7,12 +7,12 @@ import asyncio
 
 import pytest
 
-from callbacks.api import CallbacksApi
-from callbacks.model import JobStatus
-from callbacks.settings import CallbacksSettings
-from callbacks.store import CallbackStore
+from hotline.callbacks.api import CallbacksApi
+from hotline.callbacks.model import JobStatus
+from hotline.callbacks.settings import CallbacksSettings
+from hotline.callbacks.store import CallbackStore
+from hotline.web.errors import Conflict, InvalidRequest, NotFound
 from tests.integration.callbacks.conftest import Clock
-from web.errors import Conflict, InvalidRequest, NotFound
 
 
 @pytest.fixture

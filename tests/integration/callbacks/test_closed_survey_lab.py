@@ -8,17 +8,17 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
-from callbacks.component import CallbacksComponent
-from callbacks.model import JobStatus
-from callbacks.settings import CallbacksSettings
-from callbacks.store import CallbackStore
-from hotline.rtpcap import schedule, write_dtmf_pcap
-from telephony.ami import AmiClient
+from hotline.callbacks.component import CallbacksComponent
+from hotline.callbacks.model import JobStatus
+from hotline.callbacks.settings import CallbacksSettings
+from hotline.callbacks.store import CallbackStore
+from hotline.telephony.ami import AmiClient
+from hotline.ticketing.closed import ClosedWatcher, WorkOrderClosed
+from hotline.ticketing.rt import FIELD_SATISFACTION, RtClient, RtConnector, custom_field_values
+from hotline_lab.rtpcap import schedule, write_dtmf_pcap
 from tests.integration.callbacks.conftest import hang_up_and_drain, start_phone
 from tests.integration.ticketing.conftest import http, rt_client, rt_lab  # noqa: F401  (fixtures)
 from tests.support.wait import until
-from ticketing.closed import ClosedWatcher, WorkOrderClosed
-from ticketing.rt import FIELD_SATISFACTION, RtClient, RtConnector, custom_field_values
 
 
 async def test_given_work_order_resolved_in_rt_when_citizen_presses_1_then_satisfied_is_on_the_ticket_and_counted(

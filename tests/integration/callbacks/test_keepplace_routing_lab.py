@@ -7,13 +7,13 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from callbacks.component import CallbacksComponent, routing_connect
-from callbacks.dialler import Dialler
-from callbacks.keepplace import RequestStatus
-from callbacks.settings import CallbacksSettings
-from callbacks.store import CallbackStore
-from queues.model import AgentStatus
-from telephony.ami import AmiClient
+from hotline.callbacks.component import CallbacksComponent, routing_connect
+from hotline.callbacks.dialler import Dialler
+from hotline.callbacks.keepplace import RequestStatus
+from hotline.callbacks.settings import CallbacksSettings
+from hotline.callbacks.store import CallbackStore
+from hotline.queues.model import AgentStatus
+from hotline.telephony.ami import AmiClient
 from tests.integration.callbacks.conftest import SEATS, hang_up_and_drain, start_phone
 from tests.integration.queues.conftest import Lab, lab, request_for, write_agents  # noqa: F401  (lab: fixture)
 from tests.support.wait import until

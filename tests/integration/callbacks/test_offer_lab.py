@@ -8,18 +8,18 @@ import random
 import time
 from pathlib import Path
 
-from callbacks.component import CallbacksComponent, build_offers, routing_connect
-from callbacks.dialler import Dialler
-from callbacks.keepplace import RequestStatus
-from callbacks.settings import CallbacksSettings
-from callbacks.store import CallbackStore
-from hotline.rtpcap import Digit, schedule
-from hotline.sipp import start_dtmf_caller
-from queues.dispatch import Dispatcher
-from queues.exceptions import CallNotQueued
-from queues.model import AgentStatus
-from telephony.ami import AmiClient
-from telephony.calls import Leg
+from hotline.callbacks.component import CallbacksComponent, build_offers, routing_connect
+from hotline.callbacks.dialler import Dialler
+from hotline.callbacks.keepplace import RequestStatus
+from hotline.callbacks.settings import CallbacksSettings
+from hotline.callbacks.store import CallbackStore
+from hotline.queues.dispatch import Dispatcher
+from hotline.queues.exceptions import CallNotQueued
+from hotline.queues.model import AgentStatus
+from hotline.telephony.ami import AmiClient
+from hotline.telephony.calls import Leg
+from hotline_lab.rtpcap import Digit, schedule
+from hotline_lab.sipp import start_dtmf_caller
 from tests.integration.callbacks.conftest import SEATS, hang_up_and_drain, start_phone
 from tests.integration.queues.conftest import Lab, lab, request_for, write_agents  # noqa: F401  (lab: fixture)
 from tests.support.wait import until

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from callbacks.model import JobStatus, Outcome
-from callbacks.store import CallbackStore
-from hotline.rtpcap import schedule, write_dtmf_pcap
-from telephony.ami import AmiClient
+from hotline.callbacks.model import JobStatus, Outcome
+from hotline.callbacks.store import CallbackStore
+from hotline.telephony.ami import AmiClient
+from hotline.ticketing.connector import OutboxEvent
+from hotline_lab.rtpcap import schedule, write_dtmf_pcap
 from tests.integration.callbacks.conftest import Clock, hang_up_and_drain, start_phone
 from tests.support.wait import until
-from ticketing.connector import OutboxEvent
 
 
 async def _job(store: CallbackStore, job_id: str):
@@ -64,7 +64,7 @@ async def _status(store: CallbackStore, job_id: str, status: JobStatus, attempts
 
 async def test_given_busy_citizen_when_reminder_dials_then_it_retries_at_the_busy_gap_until_attempts_run_out(
         make_dialler, store: CallbackStore, clock: Clock, workdir: Path) -> None:
-    from callbacks.model import Job, JobKind, Message
+    from hotline.callbacks.model import Job, JobKind, Message
 
     phone = await start_phone("busy", workdir, calls=3, timeout_s=60)
     dialler = make_dialler()
@@ -100,7 +100,7 @@ async def test_given_busy_citizen_when_reminder_dials_then_it_retries_at_the_bus
 
 async def test_given_phone_that_never_answers_when_reminder_dials_then_no_answer_gap_applies(
         make_dialler, store: CallbackStore, clock: Clock, workdir: Path) -> None:
-    from callbacks.model import Job, JobKind, Message
+    from hotline.callbacks.model import Job, JobKind, Message
 
     phone = await start_phone("ring_noanswer", workdir, calls=1, timeout_s=60)
     dialler = make_dialler()

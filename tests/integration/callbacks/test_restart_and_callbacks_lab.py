@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from callbacks.dialler import Dialler, direct_agent_connect
-from callbacks.keepplace import CallbackRequest, RequestStatus
-from callbacks.model import Job, JobKind, JobStatus, Message, Outcome
-from callbacks.settings import CallbacksSettings
-from callbacks.store import CallbackStore
-from hotline.config import AmiConfig
-from hotline.sipp import register_seats, start_sipp
-from telephony.ami import AmiClient
-from telephony.frames import AmiMessage
+from hotline.app.config import AmiConfig
+from hotline.callbacks.dialler import Dialler, direct_agent_connect
+from hotline.callbacks.keepplace import CallbackRequest, RequestStatus
+from hotline.callbacks.model import Job, JobKind, JobStatus, Message, Outcome
+from hotline.callbacks.settings import CallbacksSettings
+from hotline.callbacks.store import CallbackStore
+from hotline.telephony.ami import AmiClient
+from hotline.telephony.frames import AmiMessage
+from hotline_lab.sipp import register_seats, start_sipp
 from tests.integration.callbacks.conftest import SEATS, Clock, hang_up_and_drain, start_phone
 from tests.support.wait import until
 

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from hotline import lab
-from hotline.config import Settings
-from hotline.demo import plan_budget_s, run_demo
-from hotline.netutil import free_port
-from hotline.sim.cli import seats_for
+from hotline.app.config import Settings
+from hotline.kernel.netutil import free_port
+from hotline_lab import lab
+from hotline_lab.demo import plan_budget_s, run_demo
+from hotline_lab.sim.cli import seats_for
 
 pytestmark = pytest.mark.integration
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import socket
 import subprocess
 
-from hotline import lab
+from hotline_lab import lab
 
 
 def _getent(paths: lab.LabPaths, *args: str) -> subprocess.CompletedProcess[str]:

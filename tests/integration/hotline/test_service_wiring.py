@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from hotline.config import Settings
-from hotline.service import Service
+from hotline.app.config import Settings
+from hotline.app.service import Service
 
 
 def test_given_default_settings_when_service_built_then_every_enabled_component_is_wired() -> None:
@@ -26,7 +26,7 @@ def test_given_callbacks_on_when_service_built_then_routing_hooks_reach_the_dial
 
 
 def test_given_calendar_file_when_service_built_then_one_calendar_reaches_ivr_sla_and_dialler(tmp_path) -> None:
-    from ivr.calendar import FILE
+    from hotline.kernel.calendar import FILE
 
     (tmp_path / "cal.yaml").write_text("years:\n  2027:\n    holidays:\n      2027-01-01: 元旦\n", encoding="utf-8")
     settings = Settings.model_validate({"calendar": {"file": str(tmp_path / "cal.yaml")},

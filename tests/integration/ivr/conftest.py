@@ -1,6 +1,6 @@
 """The IVR on the real lab: AsyncAGI over the lab Asterisk, SIPp callers pressing RFC 4733 keys.
 
-Each test builds its own :class:`ivr.agi.IvrComponent` on a fresh AMI connection. It drives only
+Each test builds its own :class:`hotline.ivr.agi.IvrComponent` on a fresh AMI connection. It drives only
 calls from caller numbers starting with ``CALLER_PREFIX`` (other engineers' tests share this
 Asterisk), runs the sample menu with the lab's synthesized prompts, and a clock pinned to a
 working-day morning (so the schedule node always says "open"). Announcements live in the private
@@ -19,17 +19,17 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hotline import lab
-from hotline.config import AmiConfig
-from hotline.redisutil import connect
-from ivr.agi import IvrComponent
-from ivr.announcement_store import AnnouncementStore
-from ivr.menu_watch import MenuWatcher
-from ivr.settings import EXAMPLES, IvrConfig
-from ivr.workorders import InMemoryWorkOrders
-from queues.handover import QueueRequest
-from telephony.ami import AmiClient
-from telephony.frames import AmiMessage
+from hotline.app.config import AmiConfig
+from hotline.ivr.agi import IvrComponent
+from hotline.ivr.announcement_store import AnnouncementStore
+from hotline.ivr.menu_watch import MenuWatcher
+from hotline.ivr.settings import EXAMPLES, IvrConfig
+from hotline.ivr.workorders import InMemoryWorkOrders
+from hotline.kernel.redisutil import connect
+from hotline.queues.handover import QueueRequest
+from hotline.telephony.ami import AmiClient
+from hotline.telephony.frames import AmiMessage
+from hotline_lab import lab
 
 CALLER_PREFIX = "1390121"  # this suite's callers: 1390121xxxx (seat range 1211-1230 of the brief)
 OPEN_AT = dt.datetime(2025, 10, 9, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")).timestamp()  # Thursday 10:00

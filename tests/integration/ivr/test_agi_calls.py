@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from hotline.rtpcap import schedule
-from hotline.sipp import start_dtmf_caller
-from ivr.announcement_store import add_announcement
-from ivr.prompts import wav_duration_s
+from hotline.ivr.announcement_store import add_announcement
+from hotline.ivr.prompts import wav_duration_s
+from hotline_lab.rtpcap import schedule
+from hotline_lab.sipp import start_dtmf_caller
 from tests.integration.ivr.conftest import IvrLab, caller_number
 from tests.support.wait import until
 

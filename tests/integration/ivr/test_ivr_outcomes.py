@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from queues.component import ivr_event
-from queues.metrics import MetricsState, replay
+from hotline.queues.component import ivr_event
+from hotline.queues.metrics import MetricsState, replay
 from tests.integration.ivr.conftest import IvrLab, caller_number
 from tests.integration.ivr.test_agi_calls import FIRST_KEY_MS, walk
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from ivr.menu_watch import MenuWatcher
-from ivr.settings import EXAMPLES
+from hotline.ivr.menu_watch import MenuWatcher
+from hotline.ivr.settings import EXAMPLES
 
 
 def _write(path: Path, text: str, bump_ns: int) -> None:

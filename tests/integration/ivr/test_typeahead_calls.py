@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from hotline.rtpcap import schedule
-from hotline.sipp import start_dtmf_caller
+from hotline_lab.rtpcap import schedule
+from hotline_lab.sipp import start_dtmf_caller
 from tests.integration.ivr.conftest import IvrLab, caller_number
 from tests.support.wait import until
 

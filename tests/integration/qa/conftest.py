@@ -2,9 +2,9 @@
 
 The recording is a caller/agent stereo WAV made at test time with sox from two Korean speech
 clips of ``shared/speech`` (Zeroth-Korean, CC BY 4.0; never committed): the caller speaks, then
-the agent. It is decoded by the packaged Korean Vosk model through :class:`speech.decoder.Transcriber`
+the agent. It is decoded by the packaged Korean Vosk model through :class:`hotline.speech.decoder.Transcriber`
 (keyword flags from words the model recognises in those clips) and stored in the catalog with
-:meth:`recording.catalog.Catalog.put`, as the transcription worker does.
+:meth:`hotline.recording.catalog.Catalog.put`, as the transcription worker does.
 """
 
 from __future__ import annotations
@@ -19,14 +19,14 @@ from pathlib import Path
 
 import pytest
 
-from qa.models import CallRecord
-from qa.plans import QaDefinitions, load_definitions
-from qa.store import QaStore
-from recording.catalog import Catalog
-from speech.decoder import Transcriber
-from speech.jobs import JobOutcome
-from speech.models import packaged_model_path
-from speech.transcript import Transcript
+from hotline.qa.models import CallRecord
+from hotline.qa.plans import QaDefinitions, load_definitions
+from hotline.qa.store import QaStore
+from hotline.recording.catalog import Catalog
+from hotline.speech.decoder import Transcriber
+from hotline.speech.jobs import JobOutcome
+from hotline.speech.models import packaged_model_path
+from hotline.speech.transcript import Transcript
 from tests.integration.speech.conftest import load_manifest, speech_dir
 
 REPO = Path(__file__).resolve().parents[3]
@@ -83,7 +83,7 @@ def real_call(recording_root: tuple[Path, str]) -> RealCall:
 
 @pytest.fixture
 def defs() -> QaDefinitions:
-    return load_definitions(REPO / "qa" / "examples" / "qa.yaml")
+    return load_definitions(REPO / "hotline" / "qa" / "examples" / "qa.yaml")
 
 
 @pytest.fixture
@@ -111,7 +111,7 @@ async def add_call(catalog: Catalog, store: QaStore, rec: CallRecord, transcript
     if transcript is not None or rec.flags:
         t = transcript or Transcript(path=rec.recording or "", duration_s=rec.duration_s, rate_hz=8000, channels=2)
         if transcript is None and rec.flags:
-            from speech.transcript import KeywordHit
+            from hotline.speech.transcript import KeywordHit
             t = Transcript(path=t.path, duration_s=t.duration_s, rate_hz=8000, channels=2,
                            hits=tuple(KeywordHit(f, f, "caller", 1.0, 2.0, f) for f in rec.flags))
         await catalog.put(JobOutcome(f"job-{rec.linkedid}", rec.linkedid, rec.recording or "", "done", "test",

@@ -6,11 +6,11 @@ import asyncio
 import sys
 from pathlib import Path
 
-from qa.store import QaStore
-from recording.catalog import Catalog
+from hotline.qa.store import QaStore
+from hotline.recording.catalog import Catalog
 from tests.integration.qa.test_store import DAY, fill
 
-HOTLINE = [sys.executable, "-m", "hotline.cli"]
+HOTLINE = [sys.executable, "-m", "hotline.app.cli"]
 
 
 async def hotline(*args: str, config: Path) -> tuple[int, str, str]:

@@ -1,6 +1,6 @@
 """QA review pages in a real headless Chromium: login, assignment, audio (HTTP Range), word seek, score, access rules.
 
-The web app is the project's own (:func:`web.app.make_app`, its login, sessions, CSRF and role
+The web app is the project's own (:func:`hotline.web.app.make_app`, its login, sessions, CSRF and role
 guard) with the QA sub-app mounted at ``/qa``; the catalog is SQLite at Alembic head; the
 recording is a real speech WAV and its transcript a real Vosk decode (see ``conftest.py``).
 Chromium is Debian's ``/usr/bin/chromium`` driven by Playwright's Python package.
@@ -19,22 +19,22 @@ import pytest
 from aiohttp import ClientSession, web
 from playwright.async_api import Page, async_playwright
 
-from qa.assign import NewAssignment
-from qa.http import QaDeps, qa_app
-from qa.models import CallRecord, Reason, Sample, SampledCall
-from qa.plans import QaDefinitions
-from qa.privacy import sign_media
-from qa.store import QaStore
-from recording.catalog import Catalog
+from hotline.qa.assign import NewAssignment
+from hotline.qa.http import QaDeps, qa_app
+from hotline.qa.models import CallRecord, Reason, Sample, SampledCall
+from hotline.qa.plans import QaDefinitions
+from hotline.qa.privacy import sign_media
+from hotline.qa.store import QaStore
+from hotline.recording.catalog import Catalog
+from hotline.web.app import UsersFile, make_app
+from hotline.web.audit import AuditLog
+from hotline.web.auth import Authenticator
+from hotline.web.config import FloorConfig, WebConfig
+from hotline.web.deps import WebDeps
+from hotline.web.floor import StandaloneFloor
+from hotline.web.users import add_user
 from tests.integration.qa.conftest import RealCall, add_call
 from tests.support.wait import free_port
-from web.app import UsersFile, make_app
-from web.audit import AuditLog
-from web.auth import Authenticator
-from web.config import FloorConfig, WebConfig
-from web.deps import WebDeps
-from web.floor import StandaloneFloor
-from web.users import add_user
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -252,7 +252,7 @@ async def test_given_traversal_attempts_on_recording_urls_then_no_file_outside_t
 
 async def test_given_a_qa_lead_then_scores_export_as_csv_with_numbers_masked(
         site: Site, browser: object, defs: QaDefinitions) -> None:
-    from qa.scoring import compute_score
+    from hotline.qa.scoring import compute_score
 
     form = defs.form("standard")
     await site.store.submit_score(site.ids["qa-call-1"], compute_score(form, {c.id: "yes" for c in form.criteria}),

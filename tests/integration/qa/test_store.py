@@ -9,14 +9,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from qa.errors import ScoreLocked
-from qa.models import CallRecord
-from qa.plans import QaDefinitions, SamplingPlan
-from qa.sampling import draw_sample
-from qa.scoring import compute_score
-from qa.service import calibration, sample_day
-from qa.store import QaStore, SampleExists
-from recording.catalog import Catalog
+from hotline.qa.errors import ScoreLocked
+from hotline.qa.models import CallRecord
+from hotline.qa.plans import QaDefinitions, SamplingPlan
+from hotline.qa.sampling import draw_sample
+from hotline.qa.scoring import compute_score
+from hotline.qa.service import calibration, sample_day
+from hotline.qa.store import QaStore, SampleExists
+from hotline.recording.catalog import Catalog
 from tests.integration.qa.conftest import add_call
 
 TZ = ZoneInfo("Asia/Shanghai")

@@ -13,16 +13,16 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
-from hotline.config import AmiConfig
-from hotline.sipp import SippRun, register_seats, start_sipp
-from queues.config import RoutingSettings, load_agents_file
-from queues.dispatch import Dispatcher
-from queues.eventlog import RoutingEventLog
-from queues.handover import QueueRequest
-from queues.store import RoutingStore
-from telephony.ami import AmiClient
-from telephony.calls import Leg
-from telephony.tracker import CallTracker
+from hotline.app.config import AmiConfig
+from hotline.queues.config import RoutingSettings, load_agents_file
+from hotline.queues.dispatch import Dispatcher
+from hotline.queues.eventlog import RoutingEventLog
+from hotline.queues.handover import QueueRequest
+from hotline.queues.store import RoutingStore
+from hotline.telephony.ami import AmiClient
+from hotline.telephony.calls import Leg
+from hotline.telephony.tracker import CallTracker
+from hotline_lab.sipp import SippRun, register_seats, start_sipp
 from tests.support.servers import ServerProcess
 from tests.support.wait import until
 

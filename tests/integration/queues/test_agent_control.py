@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
-from hotline.config import RedisConfig, Settings
-from queues.component import Routing
-from queues.config import RoutingSettings
-from queues.control import AgentCommandError, send_agent_command
-from telephony.ami import AmiClient
-from telephony.tracker import CallTracker
+from hotline.app.config import RedisConfig, Settings
+from hotline.queues.component import Routing
+from hotline.queues.config import RoutingSettings
+from hotline.queues.control import AgentCommandError, send_agent_command
+from hotline.telephony.ami import AmiClient
+from hotline.telephony.tracker import CallTracker
 from tests.integration.queues.conftest import write_agents
 from tests.support.servers import ServerProcess
 

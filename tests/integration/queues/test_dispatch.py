@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from queues.eventlog import read_events
-from queues.events import CallAbandoned, CallAnswered, OfferFailed
-from queues.model import AgentStatus
+from hotline.queues.eventlog import read_events
+from hotline.queues.events import CallAbandoned, CallAnswered, OfferFailed
+from hotline.queues.model import AgentStatus
 from tests.integration.queues.conftest import Lab, request_for, write_agents
 from tests.support.wait import until
 

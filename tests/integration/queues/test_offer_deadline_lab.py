@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from queues.eventlog import read_events
-from queues.events import CallAnswered, OfferFailed
-from queues.model import AgentStatus
-from queues.routing import LOST
-from telephony.ami import AmiClient
+from hotline.queues.eventlog import read_events
+from hotline.queues.events import CallAnswered, OfferFailed
+from hotline.queues.model import AgentStatus
+from hotline.queues.routing import LOST
+from hotline.telephony.ami import AmiClient
 from tests.integration.queues.conftest import Lab, request_for, write_agents
 from tests.support.proxy import EventDroppingProxy, SilenceableProxy
 from tests.support.wait import until

@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from hotline import lab
-from hotline.config import AmiConfig, Settings
-from recording import files
-from recording.catalog import Catalog
-from recording.mixmonitor import ClosedRecording, Recorder
-from speech.store import RedisJobQueue, connect
-from telephony.ami import AmiClient
+from hotline.app.config import AmiConfig, Settings
+from hotline.recording import files
+from hotline.recording.catalog import Catalog
+from hotline.recording.mixmonitor import ClosedRecording, Recorder
+from hotline.speech.store import RedisJobQueue, connect
+from hotline.telephony.ami import AmiClient
+from hotline_lab import lab
 from tests.integration.speech.conftest import ko_clips, ko_model  # noqa: F401  (shared fixtures)
 from tests.support.servers import ServerProcess
 
@@ -62,8 +62,8 @@ async def transcribe_into_catalog(rig: Rig, catalog: Catalog, model: Path, job_i
     """Run one Vosk worker on the rig's job stream until ``job_id``'s transcript is in the catalog (<= 120 s)."""
     import asyncio
 
-    from speech.decoder import Transcriber
-    from speech.worker import TranscriptionWorker, WorkerSettings
+    from hotline.speech.decoder import Transcriber
+    from hotline.speech.worker import TranscriptionWorker, WorkerSettings
     from tests.support.wait import until
 
     stop = asyncio.Event()

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from recording.catalog import Catalog, current_revision_sync, head_revision, upgrade_sync
-from recording.worker import CatalogAndAnnounce
-from speech.jobs import JobOutcome, new_job
-from speech.store import RedisJobQueue, RedisTranscriptSink, connect
-from speech.transcript import KeywordHit, Segment, Transcript, Word
+from hotline.recording.catalog import Catalog, current_revision_sync, head_revision, upgrade_sync
+from hotline.recording.worker import CatalogAndAnnounce
+from hotline.speech.jobs import JobOutcome, new_job
+from hotline.speech.store import RedisJobQueue, RedisTranscriptSink, connect
+from hotline.speech.transcript import KeywordHit, Segment, Transcript, Word
 from tests.integration.speech.conftest import REPO, read_pcm, write_pcm
 from tests.support.procs import session_process
 from tests.support.servers import ServerProcess
@@ -109,7 +109,7 @@ async def test_given_calls_and_recordings_then_linked_set_is_listed_in_order(cat
 def catalog_worker(redis_url: str, catalog_url: str, stream: str, consumer: str, model: Path,
                    log: Path) -> Iterator[subprocess.Popen[bytes]]:
     """``python -m recording.worker`` in its own session (so its decoder child dies with it)."""
-    argv = [sys.executable, "-m", "recording.worker", "--redis-url", redis_url, "--catalog-url", catalog_url,
+    argv = [sys.executable, "-m", "hotline.recording.worker", "--redis-url", redis_url, "--catalog-url", catalog_url,
             "--stream", stream, "--consumer", consumer, "--model", str(model),
             "--visibility-timeout", "3", "--reclaim-interval", "0.5", "--block-ms", "300"]
     with session_process(argv, REPO, log) as proc:

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from hotline.sipp import register_seats, start_sipp
-from recording.catalog import Catalog
-from speech.audio import channel_rms, read_info
+from hotline.recording.catalog import Catalog
+from hotline.speech.audio import channel_rms, read_info
+from hotline_lab.sipp import register_seats, start_sipp
 from tests.integration.recording.conftest import AGENT_CLIP, CALLER_CLIP, RMS_FLOOR, Rig, transcribe_into_catalog
 from tests.integration.speech.conftest import cer
 from tests.support.wait import until

@@ -21,10 +21,10 @@ from pathlib import Path
 
 import pytest
 
-from hotline.g722pcap import write_g722_pcap
-from hotline.sipp import register_seats, start_sipp
-from recording.catalog import Catalog
-from speech.audio import channel_rms, read_info
+from hotline.recording.catalog import Catalog
+from hotline.speech.audio import channel_rms, read_info
+from hotline_lab.g722pcap import write_g722_pcap
+from hotline_lab.sipp import register_seats, start_sipp
 from tests.integration.recording.conftest import (
     AGENT_CLIP,
     CALLER_CLIP,

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from speech.models import packaged_model_path
+from hotline.speech.models import packaged_model_path
 
 REPO = Path(__file__).resolve().parents[3]
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from speech.decoder import Transcriber, decode_file, init_process, to_transcript
-from speech.errors import UnreadableRecording
-from speech.transcript import Transcript
+from hotline.speech.decoder import Transcriber, decode_file, init_process, to_transcript
+from hotline.speech.errors import UnreadableRecording
+from hotline.speech.transcript import Transcript
 from tests.integration.speech.conftest import Clip, cer, read_pcm, write_pcm
 from tests.unit.speech.wavs import header_only
 

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from speech.decoder import Transcriber
-from speech.jobs import Delivery, JobOutcome, new_job
-from speech.store import RedisJobQueue, RedisTranscriptSink, connect, enqueue_recording
-from speech.worker import TranscriptionWorker, WorkerSettings
+from hotline.speech.decoder import Transcriber
+from hotline.speech.jobs import Delivery, JobOutcome, new_job
+from hotline.speech.store import RedisJobQueue, RedisTranscriptSink, connect, enqueue_recording
+from hotline.speech.worker import TranscriptionWorker, WorkerSettings
 from tests.integration.speech.conftest import REPO, read_pcm, write_pcm
 from tests.support.procs import session_process
 from tests.support.servers import ServerProcess
@@ -136,7 +136,7 @@ def worker_process(
 ) -> Iterator[subprocess.Popen[bytes]]:
     """``python -m speech.worker`` in its own session (so its decoder child dies with it)."""
     argv = [
-        sys.executable, "-m", "speech.worker", "--redis-url", url, "--stream", keys.stream,
+        sys.executable, "-m", "hotline.speech.worker", "--redis-url", url, "--stream", keys.stream,
         "--group", keys.group, "--consumer", consumer, "--model", str(model),
         "--results-hash", keys.results, "--events-stream", keys.events,
         "--visibility-timeout", "3", "--reclaim-interval", "0.5", "--block-ms", "300",

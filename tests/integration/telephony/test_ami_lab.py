@@ -7,16 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from hotline import lab
-from hotline.config import AmiConfig, LabConfig, Settings
-from hotline.sipp import register_seats, start_sipp
-from telephony import events as ev
-from telephony.ami import AmiAuthError, AmiClient, AmiConnectionError
-from telephony.calls import CallEnded, CallEvent, CallModel, CallStarted
-from telephony.eventlog import EventLogWriter, read_log
-from telephony.frames import AmiMessage
-from telephony.tracker import CallTracker
-from telephony.translate import translate
+from hotline.app.config import AmiConfig, LabConfig, Settings
+from hotline.telephony import events as ev
+from hotline.telephony.ami import AmiAuthError, AmiClient, AmiConnectionError
+from hotline.telephony.calls import CallEnded, CallEvent, CallModel, CallStarted
+from hotline.telephony.eventlog import EventLogWriter, read_log
+from hotline.telephony.frames import AmiMessage
+from hotline.telephony.tracker import CallTracker
+from hotline.telephony.translate import translate
+from hotline_lab import lab
+from hotline_lab.sipp import register_seats, start_sipp
 from tests.support.proxy import SilenceableProxy
 from tests.support.wait import free_port, until
 

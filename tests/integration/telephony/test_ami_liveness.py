@@ -13,8 +13,8 @@ import contextlib
 
 import pytest
 
-from hotline.config import AmiConfig
-from telephony.ami import AmiClient
+from hotline.app.config import AmiConfig
+from hotline.telephony.ami import AmiClient
 from tests.support.wait import until
 
 pytestmark = pytest.mark.integration

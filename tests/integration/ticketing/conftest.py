@@ -16,7 +16,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from ticketing.rt import RtClient, RtConnector
+from hotline.ticketing.rt import RtClient, RtConnector
 
 REPO = Path(__file__).resolve().parents[3]
 RT_SH = REPO / "lab" / "rt.sh"

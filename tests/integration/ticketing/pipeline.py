@@ -13,12 +13,12 @@ from typing import Any
 
 from aiohttp import web
 
+from hotline.ticketing.connector import Connector
+from hotline.ticketing.delivery import RetryPolicy
+from hotline.ticketing.outbox import OutboxWriter, RedisOutbox, SinkWorker, connect
+from hotline.ticketing.signature import SIGNATURE_HEADER, verify
+from hotline.ticketing.webhook import IDEMPOTENCY_HEADER
 from tests.support.wait import free_port
-from ticketing.connector import Connector
-from ticketing.delivery import RetryPolicy
-from ticketing.outbox import OutboxWriter, RedisOutbox, SinkWorker, connect
-from ticketing.signature import SIGNATURE_HEADER, verify
-from ticketing.webhook import IDEMPOTENCY_HEADER
 
 SECRET = "outbox-test-secret"
 FAST = RetryPolicy(max_attempts=4, base_s=0.05, cap_s=0.5, jitter=0.0)

@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 import aiomqtt
 import pytest
 
+from hotline.ticketing.bus import MqttBus
+from hotline.ticketing.workorders import agent_state_event, queue_stats_event
 from tests.integration.ticketing.pipeline import private_outbox
 from tests.support.servers import ServerProcess
 from tests.support.wait import until
-from ticketing.bus import MqttBus
-from ticketing.workorders import agent_state_event, queue_stats_event
 
 pytestmark = pytest.mark.integration
 

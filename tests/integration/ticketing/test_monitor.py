@@ -7,11 +7,11 @@ import uuid
 
 import pytest
 
+from hotline.ticketing.monitor import SlaMonitor, WorkOrderIndex
+from hotline.ticketing.outbox import RedisOutbox, connect
+from hotline.ticketing.sla import SHANGHAI
+from hotline.ticketing.workorders import CallFacts, EndedCall, record_of, work_order_created
 from tests.support.servers import ServerProcess
-from ticketing.monitor import SlaMonitor, WorkOrderIndex
-from ticketing.outbox import RedisOutbox, connect
-from ticketing.sla import SHANGHAI
-from ticketing.workorders import CallFacts, EndedCall, record_of, work_order_created
 
 pytestmark = pytest.mark.integration
 

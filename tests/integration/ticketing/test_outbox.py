@@ -10,11 +10,11 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from hotline.ticketing.connector import WORK_ORDER_CREATED, OutboxEvent
+from hotline.ticketing.webhook import WebhookSink
 from tests.integration.ticketing.pipeline import SECRET, private_outbox, webhook_receiver
 from tests.support.servers import ServerProcess
 from tests.support.wait import until
-from ticketing.connector import WORK_ORDER_CREATED, OutboxEvent
-from ticketing.webhook import WebhookSink
 
 pytestmark = pytest.mark.integration
 

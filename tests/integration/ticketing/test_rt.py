@@ -9,16 +9,14 @@ import uuid
 import aiohttp
 import pytest
 
-from tests.integration.ticketing.conftest import RtLab
-from tests.support.wait import free_port, until
-from ticketing.connector import (
+from hotline.ticketing.connector import (
     WORK_ORDER_CREATED,
     WORK_ORDER_TRANSCRIPT,
     WORK_ORDER_UPDATED,
     OutboxEvent,
 )
-from ticketing.errors import FieldsNotApplied, TicketingRejected, TicketingUnavailable, WorkOrderNotFound
-from ticketing.rt import (
+from hotline.ticketing.errors import FieldsNotApplied, TicketingRejected, TicketingUnavailable, WorkOrderNotFound
+from hotline.ticketing.rt import (
     FIELD_EVENTS,
     FIELD_LINKEDID,
     RtClient,
@@ -26,7 +24,9 @@ from ticketing.rt import (
     custom_field_values,
     parse_rt_datetime,
 )
-from ticketing.sla import SHANGHAI, CallType, due_date
+from hotline.ticketing.sla import SHANGHAI, CallType, due_date
+from tests.integration.ticketing.conftest import RtLab
+from tests.support.wait import free_port, until
 
 pytestmark = pytest.mark.integration
 

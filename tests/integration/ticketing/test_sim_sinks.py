@@ -19,15 +19,15 @@ from contextlib import asynccontextmanager
 import aiohttp
 import pytest
 
-from hotline.config import AmiConfig
-from hotline.sim.sinks import BusSubscriber, WebhookReceiver, outbox_counts
-from telephony.ami import AmiClient
-from telephony.tracker import CallTracker
+from hotline.app.config import AmiConfig
+from hotline.telephony.ami import AmiClient
+from hotline.telephony.tracker import CallTracker
+from hotline.ticketing.component import Ticketing, build
+from hotline.ticketing.settings import TicketingSettings
+from hotline.ticketing.signature import SIGNATURE_HEADER, sign
+from hotline_lab.sim.sinks import BusSubscriber, WebhookReceiver, outbox_counts
 from tests.support.servers import ServerProcess
 from tests.support.wait import until
-from ticketing.component import Ticketing, build
-from ticketing.settings import TicketingSettings
-from ticketing.signature import SIGNATURE_HEADER, sign
 
 pytestmark = pytest.mark.integration
 

@@ -12,10 +12,10 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from hotline.ticketing.connector import WORK_ORDER_CREATED, OutboxEvent
+from hotline.ticketing.errors import SignatureError, TicketingRejected, TicketingUnavailable
+from hotline.ticketing.webhook import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, WebhookSink, encode_body, sign, verify
 from tests.support.wait import free_port
-from ticketing.connector import WORK_ORDER_CREATED, OutboxEvent
-from ticketing.errors import SignatureError, TicketingRejected, TicketingUnavailable
-from ticketing.webhook import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, WebhookSink, encode_body, sign, verify
 
 pytestmark = pytest.mark.integration
 

@@ -15,19 +15,19 @@ from contextlib import asynccontextmanager
 import aiohttp
 import pytest
 
-from hotline.config import AmiConfig
-from speech.jobs import JobOutcome
-from speech.store import RedisTranscriptSink
-from speech.transcript import Segment, Transcript
-from telephony.ami import AmiClient
-from telephony.tracker import CallTracker
+from hotline.app.config import AmiConfig
+from hotline.speech.jobs import JobOutcome
+from hotline.speech.store import RedisTranscriptSink
+from hotline.speech.transcript import Segment, Transcript
+from hotline.telephony.ami import AmiClient
+from hotline.telephony.tracker import CallTracker
+from hotline.ticketing.component import Ticketing, build
+from hotline.ticketing.rt import FIELD_EVENTS, FIELD_LINKEDID, RtClient, custom_field_values
+from hotline.ticketing.settings import TicketingSettings
 from tests.integration.ticketing.conftest import RtLab
 from tests.integration.ticketing.pipeline import ami_call_frames
 from tests.support.servers import ServerProcess
 from tests.support.wait import until
-from ticketing.component import Ticketing, build
-from ticketing.rt import FIELD_EVENTS, FIELD_LINKEDID, RtClient, custom_field_values
-from ticketing.settings import TicketingSettings
 
 pytestmark = pytest.mark.integration
 

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from telephony.tracker import CallTracker
-from web.component import WebComponent
-from web.config import FloorConfig, WebConfig
-from web.floor import StandaloneFloor
-from web.users import add_user
+from hotline.telephony.tracker import CallTracker
+from hotline.web.component import WebComponent
+from hotline.web.config import FloorConfig, WebConfig
+from hotline.web.floor import StandaloneFloor
+from hotline.web.users import add_user
 
 SEATS = range(1271, 1281)  # this suite's seats only (other suites use the same Asterisk)
 PASSWORD = "lab-password-1"

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import aiohttp
 
-from hotline.redisutil import connect
-from ivr.announcement_store import AnnouncementsApi, AnnouncementStore
-from ivr.announcements import active_for
+from hotline.ivr.announcement_store import AnnouncementsApi, AnnouncementStore
+from hotline.ivr.announcements import active_for
+from hotline.kernel.redisutil import connect
+from hotline.web.component import WebComponent
 from tests.integration.web.conftest import basic, web_config
 from tests.support.servers import ServerProcess
-from web.component import WebComponent
 
 
 async def test_given_a_supervisor_when_announcements_are_added_listed_and_removed_then_redis_follows(

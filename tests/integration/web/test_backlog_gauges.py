@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from hotline.ops_feed import BacklogGauges
-from hotline.redisutil import connect
+from hotline.app.ops_feed import BacklogGauges
+from hotline.kernel.redisutil import connect
 from tests.support.servers import ServerProcess
 
 

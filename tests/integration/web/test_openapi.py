@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 import schemathesis
 
+from hotline.web.api import openapi_document
+from hotline.web.component import WebComponent
 from tests.integration.web.conftest import basic, web_config
-from web.api import openapi_document
-from web.component import WebComponent
 
 schema = schemathesis.openapi.from_dict(openapi_document())
 

@@ -6,7 +6,7 @@ import time
 
 import aiohttp
 
-from queues.events import CallAnswered, CallQueued, IvrEnded, IvrEntered
+from hotline.queues.events import CallAnswered, CallQueued, IvrEnded, IvrEntered
 from tests.integration.web.conftest import WebLab, basic
 
 

@@ -12,10 +12,10 @@ import aiohttp
 import pytest
 from playwright.async_api import Browser, Page, async_playwright
 
-from hotline.sipp import start_sipp
-from queues.handover import QueueRequest
-from telephony.calls import CallEvent, CallStarted
-from telephony.tracker import CallTracker
+from hotline.queues.handover import QueueRequest
+from hotline.telephony.calls import CallEvent, CallStarted
+from hotline.telephony.tracker import CallTracker
+from hotline_lab.sipp import start_sipp
 from tests.integration.web.conftest import PASSWORD, WebLab, basic
 from tests.support.wait import until
 
@@ -97,7 +97,7 @@ async def test_given_a_call_lost_in_the_ivr_when_supervisor_watches_then_calls_p
         web_lab: WebLab, browser: Browser) -> None:
     import time
 
-    from queues.events import IvrEnded, IvrEntered
+    from hotline.queues.events import IvrEnded, IvrEntered
 
     page = await _open_wallboard(browser, web_lab.base)
     m, now = web_lab.floor.metrics, time.time()

@@ -6,9 +6,9 @@ from dataclasses import replace
 
 import pytest
 
-from callbacks import agentfirst as af
-from callbacks.model import Job, JobKind, JobStatus, Outcome
-from callbacks.policy import start_attempt
+from hotline.callbacks import agentfirst as af
+from hotline.callbacks.model import Job, JobKind, JobStatus, Outcome
+from hotline.callbacks.policy import start_attempt
 
 
 def job(mode: str = "agent_first") -> Job:

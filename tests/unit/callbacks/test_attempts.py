@@ -8,11 +8,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from callbacks import agentfirst as af
-from callbacks import attempts as att
-from callbacks.model import Job, JobKind, JobStatus, Message, Outcome
-from callbacks.policy import record_outcome, start_attempt
-from callbacks.settings import CallbacksSettings
+from hotline.callbacks import agentfirst as af
+from hotline.callbacks import attempts as att
+from hotline.callbacks.model import Job, JobKind, JobStatus, Message, Outcome
+from hotline.callbacks.policy import record_outcome, start_attempt
+from hotline.callbacks.settings import CallbacksSettings
 
 RING_S, GRACE_S = 30.0, 10.0
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from callbacks.importer import parse_reminders_csv
+from hotline.callbacks.importer import parse_reminders_csv
 
 NOW = dt.datetime(2025, 9, 30, 10, tzinfo=ZoneInfo("Asia/Shanghai")).timestamp()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from callbacks.keepplace import (
+from hotline.callbacks.keepplace import (
     Accepted,
     AlreadyPending,
     CallbackRequest,
@@ -17,7 +17,7 @@ from callbacks.keepplace import (
     request_from_dict,
     request_to_dict,
 )
-from queues.model import WaitingCall
+from hotline.queues.model import WaitingCall
 
 
 def req(rid: str, number: str = "13800138000", queue: str = "commerce", enqueued_at: float = 100.0,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from callbacks.errors import InvalidNumber
-from callbacks.numbers import NumberRejected, PhoneNumber, normalise_number, parse_number
+from hotline.callbacks.errors import InvalidNumber
+from hotline.callbacks.numbers import NumberRejected, PhoneNumber, normalise_number, parse_number
 
 
 @pytest.mark.parametrize(("raw", "number", "kind"), [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from callbacks.offer import (
+from hotline.callbacks.offer import (
     AcceptCallback,
     AskNumber,
     KeepWaiting,
@@ -14,7 +14,7 @@ from callbacks.offer import (
     on_key,
     on_number,
 )
-from queues.model import WaitingCall
+from hotline.queues.model import WaitingCall
 
 
 def call(lid: str, at: float, seq: int = 0) -> WaitingCall:

@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from callbacks import policy as pol
-from callbacks.errors import JobClosed
-from callbacks.model import Job, JobKind, JobStatus, Outcome
-from callbacks.policy import CallingWindow, SchedulePolicy
-from ivr.calendar import ChineseCalendarSource, WorkingCalendar
+from hotline.callbacks import policy as pol
+from hotline.callbacks.errors import JobClosed
+from hotline.callbacks.model import Job, JobKind, JobStatus, Outcome
+from hotline.callbacks.policy import CallingWindow, SchedulePolicy
+from hotline.kernel.calendar import ChineseCalendarSource, WorkingCalendar
 
 SH = ZoneInfo("Asia/Shanghai")
 

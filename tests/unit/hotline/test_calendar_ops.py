@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from hotline.calendar_ops import CalendarGauges, due_lines, parse_local, probe_for, show_lines
-from hotline.cli import build_parser
-from ivr.calendar import CHINESE_CALENDAR, ChineseCalendarSource, WorkingCalendar, YearData
-from ticketing.sla import SHANGHAI
+from hotline.app.calendar_ops import CalendarGauges, due_lines, parse_local, probe_for, show_lines
+from hotline.app.cli import build_parser
+from hotline.kernel.calendar import CHINESE_CALENDAR, ChineseCalendarSource, WorkingCalendar, YearData
+from hotline.ticketing.sla import SHANGHAI
 
 
 class Known:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from hotline.facts import agent_of, call_type_of, qa_record
-from queues.handover import QueueRequest
-from telephony.calls import Call, Leg
+from hotline.app.facts import agent_of, call_type_of, qa_record
+from hotline.queues.handover import QueueRequest
+from hotline.telephony.calls import Call, Leg
 
 
 @pytest.mark.parametrize(
@@ -75,7 +75,7 @@ class _QaStore:
 
 
 def _session(lid: str, path: tuple[str, ...], outcome: str = "caller_hung_up"):  # type: ignore[no-untyped-def]
-    from ivr.agi import SessionRecord
+    from hotline.ivr.agi import SessionRecord
 
     return SessionRecord(uniqueid=lid, linkedid=lid, caller_num="13800138000", menu_id="m", path=path,
                          node=path[-1], outcome=outcome, reason=outcome, language="zh", commands=3,
@@ -85,9 +85,9 @@ def _session(lid: str, path: tuple[str, ...], outcome: str = "caller_hung_up"): 
 async def test_given_a_caller_who_hangs_up_in_the_ivr_then_qa_facts_keep_the_ivr_path() -> None:
     import asyncio
 
-    from hotline.facts import CallFactsBook
-    from ivr.agi import SessionStarted
-    from telephony.calls import CallEnded
+    from hotline.app.facts import CallFactsBook
+    from hotline.ivr.agi import SessionStarted
+    from hotline.telephony.calls import CallEnded
 
     tracker, store = _Tracker(), _QaStore()
     book = CallFactsBook(tracker, qa_store=store, ivr_wait_s=5.0)  # type: ignore[arg-type]

@@ -8,7 +8,7 @@ import struct
 
 import pytest
 
-from hotline.g722pcap import BYTES_PER_PACKET, PT_G722, encode_g722, g722_packets, talk_timeline, write_g722_pcap
+from hotline_lab.g722pcap import BYTES_PER_PACKET, PT_G722, encode_g722, g722_packets, talk_timeline, write_g722_pcap
 
 
 def tone16k(freq_hz: float, seconds: float) -> bytes:

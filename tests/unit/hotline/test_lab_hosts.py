@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hotline.lab import LabPaths, chroot_hosts, install_hosts
+from hotline_lab.lab import LabPaths, chroot_hosts, install_hosts
 
 
 def _names_for(hosts: str, address: str) -> list[str]:

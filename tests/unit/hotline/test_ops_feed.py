@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hotline.ops_feed import SlaPanel, active_consumers, backlog_of_group
+from hotline.app.ops_feed import SlaPanel, active_consumers, backlog_of_group
 
 
 def test_backlog_is_lag_plus_pending_of_the_named_group() -> None:

@@ -7,7 +7,7 @@ import struct
 
 import pytest
 
-from hotline.rtpcap import (
+from hotline_lab.rtpcap import (
     END_REPEATS,
     PT_PCMU,
     PT_TELEPHONE_EVENT,

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ivr.menus import Menu, load_menu
+from hotline.ivr.menus import Menu, load_menu
 
-EXAMPLES = Path(__file__).resolve().parents[3] / "ivr" / "examples"
+EXAMPLES = Path(__file__).resolve().parents[3] / "hotline" / "ivr" / "examples"
 SH = ZoneInfo("Asia/Shanghai")
 
 

@@ -10,12 +10,12 @@ from types import SimpleNamespace
 
 import pytest
 
-from ivr.agi import IvrComponent
-from ivr.menus import Menu
-from ivr.settings import IvrConfig
-from ivr.workorders import InMemoryWorkOrders
-from queues.handover import QueueRequest
-from telephony import events as ev
+from hotline.ivr.agi import IvrComponent
+from hotline.ivr.menus import Menu
+from hotline.ivr.settings import IvrConfig
+from hotline.ivr.workorders import InMemoryWorkOrders
+from hotline.queues.handover import QueueRequest
+from hotline.telephony import events as ev
 
 from .conftest import OPEN
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ivr.agiwire import (
+from hotline.ivr.agiwire import (
     AgiArgumentError,
     AgiReply,
     GetVariable,
@@ -15,7 +15,7 @@ from ivr.agiwire import (
     quote_arg,
     to_result,
 )
-from ivr.interpreter import (
+from hotline.ivr.interpreter import (
     CallerHungUp,
     CommandFailed,
     DigitsReceived,

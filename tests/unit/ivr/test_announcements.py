@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ivr.announcements import Announcement, AnnouncementError, active_for
+from hotline.ivr.announcements import Announcement, AnnouncementError, active_for
 
 
 def ann(id_: str, starts_at: float, ends_at: float, menus=("foshan-12345",), languages=()) -> Announcement:

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ivr.calendar import (
+from hotline.kernel.calendar import (
     BusinessHours,
     add_working_days,
     add_working_hours,

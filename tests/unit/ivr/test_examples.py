@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from ivr.menus import QueueNode, load_menu, node_prompts
-from ivr.prompt_catalog import PromptCatalogError, load_catalog, parse_catalog
+from hotline.ivr.menus import QueueNode, load_menu, node_prompts
+from hotline.ivr.prompt_catalog import PromptCatalogError, load_catalog, parse_catalog
 
-EXAMPLES = Path(__file__).resolve().parents[3] / "ivr" / "examples"
+EXAMPLES = Path(__file__).resolve().parents[3] / "hotline" / "ivr" / "examples"
 QUEUES = {"commerce", "labour_social", "housing_fund", "environment", "transport", "general", "complaints"}
 
 

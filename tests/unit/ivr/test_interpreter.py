@@ -6,9 +6,8 @@ from dataclasses import replace
 
 import pytest
 
-from ivr.announcements import Announcement
-from ivr.calendar import HOLIDAYS_STATUTORY, WEEKDAYS, ChineseCalendarSource, WorkingCalendar
-from ivr.interpreter import (
+from hotline.ivr.announcements import Announcement
+from hotline.ivr.interpreter import (
     CallerHungUp,
     CallFacts,
     Command,
@@ -29,7 +28,8 @@ from ivr.interpreter import (
     start,
     step,
 )
-from ivr.menus import DTMF_DIGITS, Menu, parse_menu
+from hotline.ivr.menus import DTMF_DIGITS, Menu, parse_menu
+from hotline.kernel.calendar import HOLIDAYS_STATUTORY, WEEKDAYS, ChineseCalendarSource, WorkingCalendar
 
 from .conftest import CLOSED, HOLIDAY, OPEN, at
 

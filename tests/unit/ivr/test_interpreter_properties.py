@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ivr.announcements import Announcement
-from ivr.interpreter import (
+from hotline.ivr.announcements import Announcement
+from hotline.ivr.interpreter import (
     CallerHungUp,
     CallFacts,
     CommandFailed,
@@ -21,7 +21,7 @@ from ivr.interpreter import (
     start,
     step,
 )
-from ivr.menus import Menu
+from hotline.ivr.menus import Menu
 
 from .conftest import CLOSED, HOLIDAY, OPEN, at
 

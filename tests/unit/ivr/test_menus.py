@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 import yaml
 
-from hotline.errors import HotlineError
-from ivr.calendar import WorkingCalendar
-from ivr.menus import CollectNode, MenuError, MenuNode, MenuProblem, load_menu, parse_menu
+from hotline.ivr.menus import CollectNode, MenuError, MenuNode, MenuProblem, load_menu, parse_menu
+from hotline.kernel.calendar import WorkingCalendar
+from hotline.kernel.errors import HotlineError
 
 BASE: dict[str, Any] = {
     "id": "t",

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from ivr.prompt_catalog import parse_catalog
-from ivr.prompts import PromptSynthesisError, digest, plan
+from hotline.ivr.prompt_catalog import parse_catalog
+from hotline.ivr.prompts import PromptSynthesisError, digest, plan
 
 CATALOG = parse_catalog({"prefix": "hotline/{lang}/", "voices": {"zh": "cmn", "en": "en-us"},
                          "prompts": {"welcome": {"zh": "您好", "en": "Hello"}, "bye": {"en": "Bye"}}})

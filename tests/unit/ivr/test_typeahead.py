@@ -5,10 +5,10 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ivr.agiwire import keys_taken, parse_reply
-from ivr.interpreter import GetDigits, PlayPrompt
-from ivr.menus import DTMF_DIGITS
-from ivr.typeahead import DTMF_KEYS, Entry, KeyBuffer
+from hotline.ivr.agiwire import keys_taken, parse_reply
+from hotline.ivr.interpreter import GetDigits, PlayPrompt
+from hotline.ivr.menus import DTMF_DIGITS
+from hotline.ivr.typeahead import DTMF_KEYS, Entry, KeyBuffer
 
 ALL = "0123456789*#ABCD"
 MENU = GetDigits("hotline/zh/main_menu", 6000, 1)

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ivr.calendar import (
+from hotline.kernel.calendar import (
     CHINESE_CALENDAR,
     FILE,
     HOLIDAYS,
@@ -31,7 +31,7 @@ from ivr.calendar import (
 
 SH = ZoneInfo("Asia/Shanghai")
 D = dt.date
-EXAMPLE = Path(__file__).resolve().parents[3] / "ivr" / "examples" / "calendar.yaml"
+EXAMPLE = Path(__file__).resolve().parents[3] / "hotline" / "ivr" / "examples" / "calendar.yaml"
 
 
 def sh(*args: int) -> dt.datetime:
@@ -133,7 +133,7 @@ def test_given_packages_with_file_then_official_file_chinese_calendar_holidays_t
 def test_given_holidays_package_missing_then_statutory_tier_knows_nothing_and_weekday_rule_is_used(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import ivr.calendar as calendar
+    import hotline.kernel.calendar as calendar
 
     monkeypatch.setattr(calendar, "_import_holidays", lambda: None)
     assert StatutoryHolidaysSource().year(2027) is None
@@ -144,7 +144,7 @@ def test_given_holidays_package_missing_then_statutory_tier_knows_nothing_and_we
 def test_given_holidays_package_failing_for_a_year_then_weekday_rule_and_a_warning(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
 ) -> None:
-    import ivr.calendar as calendar
+    import hotline.kernel.calendar as calendar
 
     class Broken:
         def country_holidays(self, *args: object, **kwargs: object) -> dict:

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qa.models import CallRecord
-from qa.plans import SamplingPlan, parse_definitions
-from qa.sampling import day_bounds, draw_sample, largest_remainder, round_half_up, window
+from hotline.qa.models import CallRecord
+from hotline.qa.plans import SamplingPlan, parse_definitions
+from hotline.qa.sampling import day_bounds, draw_sample, largest_remainder, round_half_up, window
 
 TZ = ZoneInfo("Asia/Shanghai")
 DAY = date(2026, 11, 26)  # a Thursday
@@ -190,7 +190,7 @@ def test_given_a_late_evening_call_then_the_local_day_decides() -> None:
 
 
 def test_given_an_invalid_plan_file_then_every_problem_is_reported_with_its_path() -> None:
-    from qa.errors import PlanError
+    from hotline.qa.errors import PlanError
 
     with pytest.raises(PlanError) as err:
         parse_definitions({

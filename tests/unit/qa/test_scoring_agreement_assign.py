@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from qa.agreement import calibration_report, fleiss_kappa
-from qa.assign import assign, least_loaded
-from qa.errors import InvalidAnswers
-from qa.models import Reason, SampledCall
-from qa.plans import Calibration
-from qa.scoring import ScoringForm, compute_score
+from hotline.qa.agreement import calibration_report, fleiss_kappa
+from hotline.qa.assign import assign, least_loaded
+from hotline.qa.errors import InvalidAnswers
+from hotline.qa.models import Reason, SampledCall
+from hotline.qa.plans import Calibration
+from hotline.qa.scoring import ScoringForm, compute_score
 
 FORM = ScoringForm.model_validate({
     "title": "12345 call quality", "pass_score": 80,

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from hypothesis import strategies as st
 
-from queues.events import (
+from hotline.queues.events import (
     AgentLoggedIn,
     AgentLoggedOut,
     AgentPaused,
@@ -25,7 +25,7 @@ from queues.events import (
     OfferFailed,
     WrapUpEnded,
 )
-from queues.model import Agent, AgentStatus, ExpansionStep, MaxWaitAction, QueueConfig
+from hotline.queues.model import Agent, AgentStatus, ExpansionStep, MaxWaitAction, QueueConfig
 
 SKILLS = ("labour", "housing", "transport", "commerce")
 LANGS = ("zh", "yue", "en")

@@ -6,9 +6,9 @@ from collections.abc import Callable
 
 import pytest
 
-from queues import agents as sm
-from queues.exceptions import IllegalTransition
-from queues.model import AgentState, AgentStatus
+from hotline.queues import agents as sm
+from hotline.queues.exceptions import IllegalTransition
+from hotline.queues.model import AgentState, AgentStatus
 
 S = AgentStatus
 

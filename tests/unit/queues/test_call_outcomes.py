@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from queues.codec import decode_event, encode_event
-from queues.events import (
+from hotline.queues.codec import decode_event, encode_event
+from hotline.queues.events import (
     CallAbandoned,
     CallAnswered,
     CallbackRequested,
@@ -23,8 +23,8 @@ from queues.events import (
     IvrEntered,
     IvrOutcome,
 )
-from queues.metrics import CallOutcomes, MetricsConfig, MetricsState, classify_ivr_end, replay
-from queues.model import Agent
+from hotline.queues.metrics import CallOutcomes, MetricsConfig, MetricsState, classify_ivr_end, replay
+from hotline.queues.model import Agent
 from tests.unit.queues.sim import agent_defs
 from tests.unit.queues.test_metrics import simulate
 

@@ -6,11 +6,18 @@ from pathlib import Path
 
 import pytest
 
-from hotline.errors import ConfigError
-from queues.codec import CodecError, decode_event, encode_event, snapshot_from_json, snapshot_to_json
-from queues.config import EXAMPLE_AGENTS, load_agents_file
-from queues.dispatch_rules import ANSWERED, CallerLeg, call_queued, caller_left, originate_fields, originate_outcome
-from queues.events import (
+from hotline.kernel.errors import ConfigError
+from hotline.queues.codec import CodecError, decode_event, encode_event, snapshot_from_json, snapshot_to_json
+from hotline.queues.config import EXAMPLE_AGENTS, load_agents_file
+from hotline.queues.dispatch_rules import (
+    ANSWERED,
+    CallerLeg,
+    call_queued,
+    caller_left,
+    originate_fields,
+    originate_outcome,
+)
+from hotline.queues.events import (
     AgentLoggedIn,
     AgentPaused,
     AgentReady,
@@ -21,9 +28,9 @@ from queues.events import (
     CallQueued,
     OfferFailed,
 )
-from queues.handover import QueueRequest
-from queues.model import Agent, AgentStatus
-from queues.routing import OfferCall, RoutingState, handle
+from hotline.queues.handover import QueueRequest
+from hotline.queues.model import Agent, AgentStatus
+from hotline.queues.routing import OfferCall, RoutingState, handle
 
 
 @pytest.mark.parametrize(("reason", "outcome"), [
@@ -144,8 +151,8 @@ agents:
 
 
 def test_given_agents_with_proficiency_when_baseline_members_then_penalty_is_five_minus_level() -> None:
-    from queues.baseline import Member, baseline_members
-    from queues.model import QueueConfig
+    from hotline.queues.baseline import Member, baseline_members
+    from hotline.queues.model import QueueConfig
 
     queues = [QueueConfig("commerce", frozenset({"commerce"})), QueueConfig("complaints", frozenset({"complaints"}))]
     agents = [Agent("1001", {"commerce": 5}), Agent("1002", {"commerce": 2, "complaints": 5}), Agent("1003", {})]

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from queues.erlang import (
+from hotline.queues.erlang import (
     agents_needed,
     average_speed_of_answer_s,
     erlang_b,
@@ -14,7 +14,7 @@ from queues.erlang import (
     probability_of_wait,
     service_level_ratio,
 )
-from queues.exceptions import InvalidErlangInput
+from hotline.queues.exceptions import InvalidErlangInput
 
 
 def closed_form_erlang_c(n: int, a: float) -> float:

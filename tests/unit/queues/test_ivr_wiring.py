@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from ivr.agi import SessionRecord, SessionStarted
-from queues.component import Routing, ivr_event
-from queues.events import IvrEnded, IvrEntered
-from queues.metrics import MetricsState, replay
+from hotline.ivr.agi import SessionRecord, SessionStarted
+from hotline.queues.component import Routing, ivr_event
+from hotline.queues.events import IvrEnded, IvrEntered
+from hotline.queues.metrics import MetricsState, replay
 
 TZ = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2026, 11, 30, 10, 0, tzinfo=TZ).timestamp()

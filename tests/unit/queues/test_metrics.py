@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from queues.events import (
+from hotline.queues.events import (
     AgentStateChanged,
     CallAbandoned,
     CallAnswered,
@@ -22,10 +22,10 @@ from queues.events import (
     CallTransferred,
     OfferFailed,
 )
-from queues.exceptions import IllegalTransition, InvalidQueueConfig
-from queues.metrics import MetricsConfig, MetricsState, Outcome, ServiceLevel, replay
-from queues.model import Agent, AgentStatus, QueueConfig
-from queues.routing import RoutingState, decide, handle
+from hotline.queues.exceptions import IllegalTransition, InvalidQueueConfig
+from hotline.queues.metrics import MetricsConfig, MetricsState, Outcome, ServiceLevel, replay
+from hotline.queues.model import Agent, AgentStatus, QueueConfig
+from hotline.queues.routing import RoutingState, decide, handle
 from tests.unit.queues.sim import Harness, agent_defs, draw_event, make_queues
 
 S = AgentStatus

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from queues.dispatch_rules import ANSWERED, RINGING, ringing_offer_verdict
-from queues.events import (
+from hotline.queues.dispatch_rules import ANSWERED, RINGING, ringing_offer_verdict
+from hotline.queues.events import (
     AgentLoggedIn,
     AgentReady,
     AgentStateChanged,
@@ -14,8 +14,8 @@ from queues.events import (
     CallQueued,
     OfferFailed,
 )
-from queues.model import Agent, AgentState, AgentStatus, QueueConfig, WaitingCall
-from queues.routing import (
+from hotline.queues.model import Agent, AgentState, AgentStatus, QueueConfig, WaitingCall
+from hotline.queues.routing import (
     LEG_END_GRACE_S,
     LOST,
     CancelOffer,
@@ -31,7 +31,7 @@ from queues.routing import (
     resume,
     suspend,
 )
-from telephony.calls import Leg
+from hotline.telephony.calls import Leg
 
 S = AgentStatus
 RING_S = 15.0

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from queues.events import (
+from hotline.queues.events import (
     AgentLoggedIn,
     AgentLoggedOut,
     AgentPaused,
@@ -22,8 +22,8 @@ from queues.events import (
     OfferFailed,
     WrapUpEnded,
 )
-from queues.exceptions import IllegalTransition, InvalidQueueConfig, UnknownQueue
-from queues.model import (
+from hotline.queues.exceptions import IllegalTransition, InvalidQueueConfig, UnknownQueue
+from hotline.queues.model import (
     Agent,
     AgentOrder,
     AgentState,
@@ -33,7 +33,7 @@ from queues.model import (
     QueueConfig,
     WaitingCall,
 )
-from queues.routing import (
+from hotline.queues.routing import (
     CancelOffer,
     OfferCall,
     OfferCallback,

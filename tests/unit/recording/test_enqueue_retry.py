@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from recording.mixmonitor import Recorder
-from recording.settings import RecordingSettings
-from speech.errors import QueueUnavailable
+from hotline.recording.mixmonitor import Recorder
+from hotline.recording.settings import RecordingSettings
+from hotline.speech.errors import QueueUnavailable
 
 
 class FlakyJobs:
@@ -38,7 +38,7 @@ def no_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     async def sleep(s: float) -> None:
         slept.append(s)
 
-    monkeypatch.setattr("recording.mixmonitor.asyncio.sleep", sleep)
+    monkeypatch.setattr("hotline.recording.mixmonitor.asyncio.sleep", sleep)
     return slept
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from recording.files import merge_legs, read_rate, upsample
+from hotline.recording.files import merge_legs, read_rate, upsample
 from tests.unit.speech.wavs import tone, write_wav
 
 

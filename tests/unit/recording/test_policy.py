@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from recording.catalog import fts_query, like_pattern, search_text
-from recording.policy import (
+from hotline.recording.catalog import fts_query, like_pattern, search_text
+from hotline.recording.policy import (
     CollectRecording,
     RecorderState,
     Rules,
@@ -24,7 +24,7 @@ from recording.policy import (
     usage_report,
     wav_closed,
 )
-from telephony import events as ev
+from hotline.telephony import events as ev
 
 T0 = 1_795_990_000.0  # 2026-11-29 22:06:40 UTC = 2026-11-30 06:06:40 in Asia/Shanghai
 CALL = "hotline-lab-1796000000.9"

@@ -6,11 +6,11 @@ import datetime as dt
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from hotline.demo import demo_menu_file
-from ivr.calendar import status_at
-from ivr.menus import load_menu
+from hotline.ivr.menus import load_menu
+from hotline.kernel.calendar import status_at
+from hotline_lab.demo import demo_menu_file
 
-SAMPLE = Path(__file__).resolve().parents[3] / "ivr" / "examples" / "12345.yaml"
+SAMPLE = Path(__file__).resolve().parents[3] / "hotline" / "ivr" / "examples" / "12345.yaml"
 
 
 def test_given_the_sample_menu_when_copied_for_the_demo_then_every_hours_profile_is_open_at_3am_and_on_holidays(

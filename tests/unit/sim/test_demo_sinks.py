@@ -6,9 +6,9 @@ import asyncio
 
 import pytest
 
-from hotline.demo import DemoSummary, SinkCheck, check_sinks, sink_settings
-from hotline.sim.reconcile import Outcomes, sink_mismatches
-from ticketing.settings import TicketingSettings
+from hotline.ticketing.settings import TicketingSettings
+from hotline_lab.demo import DemoSummary, SinkCheck, check_sinks, sink_settings
+from hotline_lab.sim.reconcile import Outcomes, sink_mismatches
 
 
 def test_given_sink_settings_when_validated_then_rt_webhook_and_mqtt_are_on_under_the_run_prefix() -> None:

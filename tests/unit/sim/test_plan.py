@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from hotline.sim.plan import DEFAULT_MIX, TrafficConfig, dtmf_routes, plan_calls, silent_seats
-from ivr.menus import load_menu
+from hotline.ivr.menus import load_menu
+from hotline_lab.sim.plan import DEFAULT_MIX, TrafficConfig, dtmf_routes, plan_calls, silent_seats
 
-MENU = Path(__file__).resolve().parents[3] / "ivr" / "examples" / "12345.yaml"
+MENU = Path(__file__).resolve().parents[3] / "hotline" / "ivr" / "examples" / "12345.yaml"
 
 
 @pytest.fixture(scope="module")

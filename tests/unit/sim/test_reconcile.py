@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 import pytest
 
-from hotline.demo import DemoSummary, demo_budget_s
-from hotline.sim.plan import DtmfRoute, PlannedCall
-from hotline.sim.reconcile import Outcomes, classify, from_routing, mismatches, split_left_queue, tally
-from queues.metrics import Counters
+from hotline.queues.metrics import Counters
+from hotline_lab.demo import DemoSummary, demo_budget_s
+from hotline_lab.sim.plan import DtmfRoute, PlannedCall
+from hotline_lab.sim.reconcile import Outcomes, classify, from_routing, mismatches, split_left_queue, tally
 
 
 @dataclass
@@ -180,11 +180,11 @@ def test_given_misses_when_filled_then_those_whose_keys_never_reached_the_ivr_ar
     from pathlib import Path
     from types import SimpleNamespace
 
-    from hotline.demo import fill_outcomes
-    from hotline.sim.runner import CallOutcome, SimReport
-    from ivr.menus import load_menu
+    from hotline.ivr.menus import load_menu
+    from hotline_lab.demo import fill_outcomes
+    from hotline_lab.sim.runner import CallOutcome, SimReport
 
-    menu = load_menu(Path(__file__).resolve().parents[3] / "ivr" / "examples" / "12345.yaml")
+    menu = load_menu(Path(__file__).resolve().parents[3] / "hotline" / "ivr" / "examples" / "12345.yaml")
 
     commerce = DtmfRoute("consult_commerce", "commerce", ("commerce",), "111")
     transport = DtmfRoute("consult_transport", "transport", ("transport",), "115")

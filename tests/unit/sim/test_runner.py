@@ -7,12 +7,12 @@ from pathlib import Path
 
 import yaml
 
-from hotline.demo import MENU_SKILLS, demo_agents_file, summarise
-from hotline.sim.cli import seats_for
-from hotline.sim.plan import TrafficConfig
-from hotline.sim.runner import talk_buckets_ms
-from queues.config import EXAMPLE_AGENTS, load_agents_file
-from queues.metrics import Counters
+from hotline.queues.config import EXAMPLE_AGENTS, load_agents_file
+from hotline.queues.metrics import Counters
+from hotline_lab.demo import MENU_SKILLS, demo_agents_file, summarise
+from hotline_lab.sim.cli import seats_for
+from hotline_lab.sim.plan import TrafficConfig
+from hotline_lab.sim.runner import talk_buckets_ms
 
 
 def test_given_lognormal_talk_when_bucketed_then_ascending_around_the_median() -> None:

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ivr.menus import load_menu
-from queues.config import load_agents_file
+from hotline.ivr.menus import load_menu
+from hotline.queues.config import load_agents_file
 
 ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_every_queue_node_of_the_sample_menu_has_agents_holding_its_skills() -> None:
-    menu = load_menu(ROOT / "ivr" / "examples" / "12345.yaml")
-    queues, agents = load_agents_file(ROOT / "queues" / "examples" / "agents.yaml")
+    menu = load_menu(ROOT / "hotline" / "ivr" / "examples" / "12345.yaml")
+    queues, agents = load_agents_file(ROOT / "hotline" / "queues" / "examples" / "agents.yaml")
     queue_names = {q.name for q in queues}
     for node_id, node in menu.nodes.items():
         if node.kind != "queue":

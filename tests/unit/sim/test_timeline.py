@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from hotline.sim.plan import TrafficConfig, dtmf_routes, plan_calls
-from hotline.sim.runner import caller_keys
-from hotline.sim.timeline import (
+from hotline.ivr.menus import load_menu
+from hotline_lab.sim.plan import TrafficConfig, dtmf_routes, plan_calls
+from hotline_lab.sim.runner import caller_keys
+from hotline_lab.sim.timeline import (
     KeyTiming,
     RouteError,
     ivr_time_s,
@@ -19,9 +20,8 @@ from hotline.sim.timeline import (
     route_prompts,
     walk_route,
 )
-from ivr.menus import load_menu
 
-MENU = Path(__file__).resolve().parents[3] / "ivr" / "examples" / "12345.yaml"
+MENU = Path(__file__).resolve().parents[3] / "hotline" / "ivr" / "examples" / "12345.yaml"
 #: the lab's zh prompts (seconds), as `hotline ivr prompts` synthesizes them
 DURATIONS = {"hotline/zh/choose_language": 7.6, "hotline/zh/welcome": 8.2, "hotline/zh/main_menu": 15.2,
              "hotline/zh/consultation_menu": 24.1, "hotline/zh/request_menu": 24.2, "hotline/zh/transfer": 4.6,

@@ -1,1 +1,1 @@
-"""Unit tests of speech/ (pure: synthetic WAVs in tmp dirs, hand-written Vosk JSON)."""
+"""Unit tests of hotline/speech/ (pure: synthetic WAVs in tmp dirs, hand-written Vosk JSON)."""

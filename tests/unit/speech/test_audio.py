@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from speech.audio import (
+from hotline.speech.audio import (
     AudioInfo,
     RecordingTooShort,
     channel_rms,
@@ -18,7 +18,7 @@ from speech.audio import (
     rms_ratio,
     split_channels,
 )
-from speech.errors import UnreadableRecording
+from hotline.speech.errors import UnreadableRecording
 from tests.unit.speech.wavs import header_only, silence, tone, write_wav
 
 

@@ -6,8 +6,8 @@ import pickle
 
 import pytest
 
-from hotline.errors import HotlineError
-from speech.errors import (
+from hotline.kernel.errors import HotlineError
+from hotline.speech.errors import (
     ChecksumMismatch,
     DecoderCrashed,
     ModelDownloadFailed,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from speech.jobs import (
+from hotline.speech.jobs import (
     InvalidJob,
     JobOutcome,
     TranscriptionJob,
@@ -14,7 +14,7 @@ from speech.jobs import (
     outcome_for,
     should_give_up,
 )
-from speech.transcript import skipped_transcript
+from hotline.speech.transcript import skipped_transcript
 
 
 def test_given_job_when_encoded_as_redis_bytes_then_decoded_equal() -> None:

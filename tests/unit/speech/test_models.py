@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from speech.errors import ChecksumMismatch, ModelDownloadFailed, ModelInstallFailed, ModelNotFound
-from speech.models import check_model_dir, install_model, missing_parts, resolve_model_path
+from hotline.speech.errors import ChecksumMismatch, ModelDownloadFailed, ModelInstallFailed, ModelNotFound
+from hotline.speech.models import check_model_dir, install_model, missing_parts, resolve_model_path
 from tests.support.wait import free_port
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from speech.errors import ModelNotFound
-from speech.settings import SpeechSettings, probe
+from hotline.speech.errors import ModelNotFound
+from hotline.speech.settings import SpeechSettings, probe
 from tests.unit.speech.test_models import fake_model
 
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from speech.transcript import (
+from hotline.speech.transcript import (
     DEFAULT_KEYWORDS,
     KeywordHit,
     Segment,

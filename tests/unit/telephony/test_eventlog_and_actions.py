@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from telephony.ami import AmiBadAction, encode_action
-from telephony.eventlog import EventLogWriter, LogReadResult, encode_record, iter_records, read_log
+from hotline.telephony.ami import AmiBadAction, encode_action
+from hotline.telephony.eventlog import EventLogWriter, LogReadResult, encode_record, iter_records, read_log
 
 
 def test_given_frames_in_any_encoding_when_logged_and_replayed_then_they_come_back_identical(tmp_path: Path) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from telephony.frames import AmiFramer, parse_message
+from hotline.telephony.frames import AmiFramer, parse_message
 
 GREETING = b"Asterisk Call Manager/11.0.0\r\n"
 NEWCHANNEL = (

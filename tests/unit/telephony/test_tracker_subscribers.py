@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 
-from hotline.facts import CallFactsBook
-from hotline.service import CallCounters
-from telephony import events as ev
-from telephony.calls import CallEnded, CallEvent, CallMerged, CallStarted, LegAdded, LegEnded
-from telephony.tracker import CallTracker
+from hotline.app.facts import CallFactsBook
+from hotline.app.service import CallCounters
+from hotline.telephony import events as ev
+from hotline.telephony.calls import CallEnded, CallEvent, CallMerged, CallStarted, LegAdded, LegEnded
+from hotline.telephony.tracker import CallTracker
 
 CITIZEN, AGENT, T0 = "100.1", "101.2", 100.0
 
@@ -70,8 +70,8 @@ def test_given_a_raising_subscriber_then_the_others_get_every_event(caplog: pyte
 
 @pytest.mark.parametrize("event", EVERY_KIND, ids=lambda e: type(e).__name__)
 def test_given_every_kind_then_the_light_subscribers_do_not_raise(event: CallEvent, tmp_path: Path) -> None:
-    from web.config import FloorConfig
-    from web.floor import StandaloneFloor
+    from hotline.web.config import FloorConfig
+    from hotline.web.floor import StandaloneFloor
 
     tracker = CallTracker(StubAmi(), live=False)  # type: ignore[arg-type]
     counters = CallCounters()

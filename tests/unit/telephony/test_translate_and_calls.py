@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from telephony import events as ev
-from telephony.calls import CAUSE_LOST, CallEnded, CallMerged, CallModel, CallStarted, LegEnded
-from telephony.frames import AmiFramer
-from telephony.translate import duration_s, parse_agi_env, translate
+from hotline.telephony import events as ev
+from hotline.telephony.calls import CAUSE_LOST, CallEnded, CallMerged, CallModel, CallStarted, LegEnded
+from hotline.telephony.frames import AmiFramer
+from hotline.telephony.translate import duration_s, parse_agi_env, translate
 
 
 def frame(name: str, **headers: str) -> bytes:

@@ -16,14 +16,15 @@ from typing import Any
 import jsonschema
 import pytest
 
-from telephony import events as ev
-from telephony.calls import CallEnded, CallEvent, CallMerged, CallModel, CallStarted, LegAdded, LegEnded
-from ticketing.component import WorkOrders
-from ticketing.connector import WORK_ORDER_CREATED, OutboxEvent
-from ticketing.topics import CALL_MERGED, message_body, route_for
-from ticketing.workorders import CallFacts, EndedCall, call_event, merge_ended
+from hotline.telephony import events as ev
+from hotline.telephony.calls import CallEnded, CallEvent, CallMerged, CallModel, CallStarted, LegAdded, LegEnded
+from hotline.ticketing.component import WorkOrders
+from hotline.ticketing.connector import WORK_ORDER_CREATED, OutboxEvent
+from hotline.ticketing.topics import CALL_MERGED, message_body, route_for
+from hotline.ticketing.workorders import CallFacts, EndedCall, call_event, merge_ended
 
-SCHEMA = json.loads((Path(__file__).resolve().parents[3] / "ticketing" / "schema" / "events.schema.json").read_text())
+SCHEMA_FILE = Path(__file__).resolve().parents[3] / "hotline" / "ticketing" / "schema" / "events.schema.json"
+SCHEMA = json.loads(SCHEMA_FILE.read_text())
 
 CITIZEN = "1759197600.42"   # the citizen's leg: uniqueid = linkedid (the older call)
 AGENT = "1759197601.43"     # the originated agent leg: its own linkedid until bridged

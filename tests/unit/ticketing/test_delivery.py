@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ticketing.connector import OutboxEvent
-from ticketing.delivery import (
+from hotline.ticketing.connector import OutboxEvent
+from hotline.ticketing.delivery import (
     BadEntry,
     RetryPolicy,
     Verdict,
@@ -19,7 +19,7 @@ from ticketing.delivery import (
     sinks_for,
     to_fields,
 )
-from ticketing.errors import (
+from hotline.ticketing.errors import (
     BusUnavailable,
     FieldsNotApplied,
     TicketingRejected,

@@ -8,9 +8,9 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ticketing.connector import OutboxEvent
-from ticketing.delivery import to_fields
-from ticketing.outbox import SinkWorker, lanes_by_call
+from hotline.ticketing.connector import OutboxEvent
+from hotline.ticketing.delivery import to_fields
+from hotline.ticketing.outbox import SinkWorker, lanes_by_call
 
 
 def _entry(n: int, linkedid: str) -> tuple[str, dict[str, str]]:

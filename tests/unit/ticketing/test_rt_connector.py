@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from ticketing.connector import WORK_ORDER_CREATED, WORK_ORDER_TRANSCRIPT, WORK_ORDER_UPDATED, OutboxEvent
-from ticketing.errors import FieldsNotApplied, TicketingRejected, WorkOrderNotFound
-from ticketing.rt import FIELD_CALL_TYPE, FIELD_EVENTS, FIELD_LINKEDID, RtConnector, _as_list
+from hotline.ticketing.connector import WORK_ORDER_CREATED, WORK_ORDER_TRANSCRIPT, WORK_ORDER_UPDATED, OutboxEvent
+from hotline.ticketing.errors import FieldsNotApplied, TicketingRejected, WorkOrderNotFound
+from hotline.ticketing.rt import FIELD_CALL_TYPE, FIELD_EVENTS, FIELD_LINKEDID, RtConnector, _as_list
 
 LID = "1759197600.42"
 DUE = "2025-10-01T10:01:35+08:00"

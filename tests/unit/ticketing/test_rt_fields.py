@@ -8,8 +8,8 @@ import json
 import aiohttp
 import pytest
 
-from ticketing.connector import Connector, OutboxEvent
-from ticketing.rt import (
+from hotline.ticketing.connector import Connector, OutboxEvent
+from hotline.ticketing.rt import (
     RtClient,
     RtConnector,
     custom_field_values,
@@ -18,8 +18,8 @@ from ticketing.rt import (
     rt_datetime,
     ticketsql_equals,
 )
-from ticketing.sla import SHANGHAI
-from ticketing.webhook import WebhookSink, encode_body
+from hotline.ticketing.sla import SHANGHAI
+from hotline.ticketing.webhook import WebhookSink, encode_body
 
 
 def test_given_shanghai_due_then_rt_gets_naive_utc() -> None:

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ticketing.errors import SignatureExpired, SignatureMismatch, SignatureMissing
-from ticketing.signature import sign, verify
+from hotline.ticketing.errors import SignatureExpired, SignatureMismatch, SignatureMissing
+from hotline.ticketing.signature import sign, verify
 
 SECRET = "s3cret-共享"
 BODY = '{"event_id":"e1","kind":"work_order.created","payload":{"subject":"噪音投诉"}}'.encode()

@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from ivr.calendar import ChineseCalendarSource, WorkingCalendar, parse_calendar_file
-from ticketing.sla import (
+from hotline.kernel.calendar import ChineseCalendarSource, WorkingCalendar, parse_calendar_file
+from hotline.ticketing.sla import (
     SHANGHAI,
     Allowance,
     CallType,

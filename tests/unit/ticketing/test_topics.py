@@ -8,10 +8,10 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from telephony.calls import CallEnded, CallStarted, LegAdded, LegEnded
-from ticketing.connector import WORK_ORDER_TRANSCRIPT, WORK_ORDER_UPDATED, OutboxEvent
-from ticketing.topics import NoTopic, Route, level, message_body, route_for
-from ticketing.workorders import (
+from hotline.telephony.calls import CallEnded, CallStarted, LegAdded, LegEnded
+from hotline.ticketing.connector import WORK_ORDER_TRANSCRIPT, WORK_ORDER_UPDATED, OutboxEvent
+from hotline.ticketing.topics import NoTopic, Route, level, message_body, route_for
+from hotline.ticketing.workorders import (
     CallFacts,
     EndedCall,
     agent_state_event,
@@ -21,7 +21,8 @@ from ticketing.workorders import (
     work_order_created,
 )
 
-SCHEMA = json.loads((Path(__file__).resolve().parents[3] / "ticketing" / "schema" / "events.schema.json").read_text())
+SCHEMA_FILE = Path(__file__).resolve().parents[3] / "hotline" / "ticketing" / "schema" / "events.schema.json"
+SCHEMA = json.loads(SCHEMA_FILE.read_text())
 VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
 
 CALL = EndedCall("1759197600.42", "13800138000", 1759197600.0, 1759197690.5, ("1281",))

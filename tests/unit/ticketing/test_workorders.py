@@ -6,11 +6,11 @@ import datetime as dt
 
 import pytest
 
-from telephony import events as ev
-from telephony.calls import CallEnded, CallModel
-from ticketing.connector import WORK_ORDER_CREATED
-from ticketing.sla import SHANGHAI, SlaPolicy
-from ticketing.workorders import (
+from hotline.telephony import events as ev
+from hotline.telephony.calls import CallEnded, CallModel
+from hotline.ticketing.connector import WORK_ORDER_CREATED
+from hotline.ticketing.sla import SHANGHAI, SlaPolicy
+from hotline.ticketing.workorders import (
     CallFacts,
     EndedCall,
     WorkOrderRecord,

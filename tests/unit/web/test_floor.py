@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from queues.handover import QueueRequest
-from queues.model import AgentStatus
-from telephony.calls import LegEnded
-from web.config import FloorConfig
-from web.errors import Conflict, NotFound
-from web.floor import StandaloneFloor, decode_event, encode_event
+from hotline.queues.handover import QueueRequest
+from hotline.queues.model import AgentStatus
+from hotline.telephony.calls import LegEnded
+from hotline.web.config import FloorConfig
+from hotline.web.errors import Conflict, NotFound
+from hotline.web.floor import StandaloneFloor, decode_event, encode_event
 
 T0 = 1_767_232_800.0
 
@@ -86,7 +86,7 @@ async def test_given_day_logged_when_floor_restarts_then_counters_and_agent_stat
 
 
 def test_given_logged_event_when_encoded_and_decoded_then_equal() -> None:
-    from queues.events import AgentStateChanged, CallQueued
+    from hotline.queues.events import AgentStateChanged, CallQueued
 
     for ev in (CallQueued("L", "U", "q", T0, frozenset({"a", "b"}), "zh", 2, True),
                AgentStateChanged("1272", AgentStatus.NOT_READY, T0, "lunch")):

@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from web.logfmt import JsonFormatter, MaskingFilter, mask_phone_numbers
+from hotline.web.logfmt import JsonFormatter, MaskingFilter, mask_phone_numbers
 
 
 @pytest.mark.parametrize(("text", "masked"), [

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from telephony.calls import Call, Leg
-from web.errors import UsersFileError
-from web.spy import pick_agent_leg, spy_originate
-from web.users import Role, add_user, load_users, parse_users, verify_password
+from hotline.telephony.calls import Call, Leg
+from hotline.web.errors import UsersFileError
+from hotline.web.spy import pick_agent_leg, spy_originate
+from hotline.web.users import Role, add_user, load_users, parse_users, verify_password
 
 
 @pytest.mark.parametrize(("mode", "opts"), [("listen", "q"), ("whisper", "qw"), ("barge", "qB")])

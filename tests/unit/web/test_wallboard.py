@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from queues.events import AgentStateChanged, CallAbandoned, CallAnswered, CallQueued
-from queues.metrics import MetricsConfig, MetricsState
-from queues.model import AgentStatus
-from web.providers import AgentRow, QueueRow, SlaCard, WaitingRow
-from web.wallboard import build_board, sl_label
+from hotline.queues.events import AgentStateChanged, CallAbandoned, CallAnswered, CallQueued
+from hotline.queues.metrics import MetricsConfig, MetricsState
+from hotline.queues.model import AgentStatus
+from hotline.web.providers import AgentRow, QueueRow, SlaCard, WaitingRow
+from hotline.web.wallboard import build_board, sl_label
 
 T0 = 1_767_232_800.0  # 2026-01-01 10:00 Asia/Shanghai
 S = AgentStatus
@@ -79,7 +79,7 @@ def test_given_no_sla_provider_then_panel_says_not_configured_else_cards_listed(
 
 
 def test_given_agent_facts_when_staffing_tallied_then_logged_in_seconds_split_per_interval() -> None:
-    from web.floor import StaffingTally
+    from hotline.web.floor import StaffingTally
 
     m = MetricsState()
     tally = StaffingTally(m.interval_start_at, 900)
@@ -90,7 +90,7 @@ def test_given_agent_facts_when_staffing_tallied_then_logged_in_seconds_split_pe
 
 
 def test_given_an_ivr_abandon_then_the_board_counts_the_call_with_its_node() -> None:
-    from queues.events import IvrEnded, IvrEntered
+    from hotline.queues.events import IvrEnded, IvrEntered
 
     m = _metrics()
     m.apply(IvrEntered("z", "z", T0 + 5))

@@ -1,0 +1,127 @@
+"""One validated configuration tree (pydantic v2, ``extra="forbid"``).
+
+Loaded once from YAML (``--config FILE`` or ``$HOTLINE_CONFIG``); every problem is reported
+together with the file and the dotted path of the bad key. Defaults match the lab started
+by ``hotline lab up``, so the lab needs no config file at all.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from hotline.callbacks.settings import CallbacksSettings
+from hotline.ivr.settings import IvrConfig
+from hotline.kernel.calendar import CalendarSettings
+from hotline.kernel.errors import ConfigError
+from hotline.qa.settings import QaConfig
+from hotline.queues.config import RoutingSettings
+from hotline.recording.settings import RecordingSettings
+from hotline.speech.settings import SpeechSettings
+from hotline.ticketing.settings import TicketingSettings
+from hotline.web.config import WebConfig
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AmiConfig(_Strict):
+    """How to reach Asterisk's manager interface (manager.conf ``[hotline]`` in the lab)."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(5038, ge=1, le=65535)
+    username: str = "hotline"
+    secret: str = "hotline-lab-secret"
+    connect_timeout_s: float = Field(5.0, gt=0)
+    action_timeout_s: float = Field(10.0, gt=0, description="default timeout of one AMI action")
+    ping_interval_s: float = Field(5.0, gt=0, description="a silent drop is detected within 2 intervals")
+    reconnect_min_s: float = Field(0.5, gt=0)
+    reconnect_max_s: float = Field(30.0, gt=0)
+    fallback_encoding: str = Field("gb18030", description="for frames that are not valid UTF-8")
+
+
+class LabConfig(_Strict):
+    """Where the lab keeps its chroot, logs and pid files, and what it runs."""
+
+    root: Path = Path(os.environ.get("HOTLINE_LAB_ROOT", "/var/lib/hotline"))
+    mirror: str = os.environ.get("HOTLINE_DEBIAN_MIRROR", "http://deb.debian.org/debian")
+    suite: str = "sid"
+    first_seat: int = 1001
+    last_seat: int = 1300
+    redis_port: int = 6379
+    mqtt_port: int = 1883
+    with_rt: bool = Field(True, description="start Request Tracker (ticketing) as part of the lab")
+
+
+class RedisConfig(_Strict):
+    url: str = "redis://127.0.0.1:6379/0"
+    key_prefix: str = "hotline:"
+
+
+class MqttConfig(_Strict):
+    host: str = "127.0.0.1"
+    port: int = 1883
+    topic_prefix: str = "hotline"
+
+
+class EventLogConfig(_Strict):
+    """The append-only AMI event log (raw frames + receive time), replayable."""
+
+    path: Path = Path(os.environ.get("HOTLINE_EVENT_LOG", "/var/lib/hotline/events/ami.log"))
+
+
+class Settings(_Strict):
+    """The whole configuration tree."""
+
+    ami: AmiConfig = AmiConfig()
+    lab: LabConfig = LabConfig()
+    redis: RedisConfig = RedisConfig()
+    mqtt: MqttConfig = MqttConfig()
+    event_log: EventLogConfig = EventLogConfig()
+    calendar: CalendarSettings = CalendarSettings()  # one working calendar (IVR, SLA, callbacks)
+    ivr: IvrConfig = IvrConfig()
+    ticketing: TicketingSettings = TicketingSettings()
+    speech: SpeechSettings = SpeechSettings()
+    recording: RecordingSettings = RecordingSettings()
+    routing: RoutingSettings = RoutingSettings()
+    web: WebConfig = WebConfig()
+    qa: QaConfig = QaConfig()
+    callbacks: CallbacksSettings = CallbacksSettings()
+
+
+def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
+    """Load and validate the configuration.
+
+    Args:
+        path: a YAML file; None means ``$HOTLINE_CONFIG`` if set, else all defaults.
+    Returns:
+        The frozen settings tree.
+    Raises:
+        ConfigError: unreadable file, bad YAML, or any invalid key; lists every problem
+            as ``file: dotted.path: message``.
+    """
+    if path is None:
+        path = os.environ.get("HOTLINE_CONFIG") or None
+    if path is None:
+        return Settings()
+    src = Path(path)
+    try:
+        data: Any = yaml.safe_load(src.read_text(encoding="utf-8")) or {}
+    except OSError as exc:
+        raise ConfigError([f"{src}: cannot read: {exc.strerror}"]) from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError([f"{src}: not valid YAML: {exc}"]) from exc
+    if not isinstance(data, dict):
+        raise ConfigError([f"{src}: the top level must be a mapping, got {type(data).__name__}"])
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        problems = [
+            f"{src}: {'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}" for err in exc.errors()
+        ]
+        raise ConfigError(problems) from exc

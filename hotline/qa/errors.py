@@ -1,0 +1,90 @@
+"""QA errors: one class per failure, each with the HTTP status a web handler answers with."""
+
+from __future__ import annotations
+
+from hotline.kernel.errors import HotlineError
+
+
+class QaError(HotlineError):
+    """Base class of the QA package's errors."""
+
+    status_code = 500
+    error_id = "qa-error"
+
+
+class PlanError(QaError, ValueError):
+    """A sampling plan or scoring form file is invalid; ``problems`` lists every problem (file, path, message)."""
+
+    status_code = 400
+    error_id = "invalid-plan"
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("invalid QA configuration:\n  " + "\n  ".join(problems))
+
+
+class UnknownPlan(QaError, KeyError):
+    """No plan (or form) of that name."""
+
+    status_code = 404
+    error_id = "unknown-plan"
+
+    def __init__(self, name: str, known: list[str]) -> None:
+        self.name = name
+        super().__init__(f"no QA plan or form named {name!r} (known: {', '.join(known) or 'none'})")
+
+    def __str__(self) -> str:  # KeyError quotes its message otherwise
+        return str(self.args[0])
+
+
+class InvalidAnswers(QaError, ValueError):
+    """A submitted score does not match its form (missing, unknown or invalid answers)."""
+
+    status_code = 400
+    error_id = "invalid-answers"
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("invalid score: " + "; ".join(problems))
+
+
+class ScoreLocked(QaError):
+    """The assignment's score was already submitted: a submitted score is final."""
+
+    status_code = 409
+    error_id = "score-locked"
+
+    def __init__(self, assignment_id: int) -> None:
+        self.assignment_id = assignment_id
+        super().__init__(f"assignment {assignment_id} was already scored; a submitted score is locked")
+
+
+class NotAssigned(QaError, PermissionError):
+    """A reviewer asked for a call or recording that is not assigned to them."""
+
+    status_code = 403
+    error_id = "not-assigned"
+
+    def __init__(self, user: str, what: str) -> None:
+        self.user = user
+        self.what = what
+        super().__init__(f"{user} is not assigned {what}")
+
+
+class PathEscape(QaError, PermissionError):
+    """A recording path would leave the storage root (``..``, encoded dots, absolute, symlink out)."""
+
+    status_code = 403
+    error_id = "path-escape"
+
+    def __init__(self, path: str, why: str) -> None:
+        self.path = path
+        self.why = why
+        super().__init__(f"refused recording path {path!r}: {why}")
+
+
+class BadMediaLink(QaError, PermissionError):
+    """A recording URL whose signature is wrong, whose time ran out, or that belongs to someone else."""
+
+    status_code = 403
+    error_id = "bad-media-link"

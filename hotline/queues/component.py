@@ -1,0 +1,117 @@
+"""The routing component as the service runs it: dispatcher + Redis store + agent commands.
+
+``hotline/app/service.py`` builds it with :meth:`Routing.from_settings` and adds it to
+``Service.components``; the IVR's hand-over is :meth:`Routing.enqueue`, and its session listener
+(:data:`hotline.ivr.agi.SessionListener`) is :meth:`Routing.ivr_session`, which logs ``IvrEntered`` /
+``IvrEnded`` in the routing event log and applies them to the live statistics (hotline-level call
+outcomes, :class:`hotline.queues.metrics.CallOutcomes`). The Redis clients it creates are closed by :meth:`stop`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from redis.asyncio import Redis
+
+from hotline.ivr.agi import SessionRecord, SessionStarted
+from hotline.queues.config import load_agents_file
+from hotline.queues.control import AgentControl
+from hotline.queues.dispatch import Dispatcher
+from hotline.queues.eventlog import RoutingEventLog
+from hotline.queues.events import IvrEnded, IvrEntered
+from hotline.queues.handover import QueueRequest
+from hotline.queues.metrics import classify_ivr_end
+from hotline.queues.store import RoutingStore
+from hotline.telephony.ami import AmiClient
+from hotline.telephony.tracker import CallTracker
+
+__all__ = ["NodeKind", "Routing", "ivr_event"]
+
+#: ``(menu_id, node_id) -> node kind`` (``hangup``, ``menu`` ...) or None when unknown
+NodeKind = Callable[[str, str], "str | None"]
+
+
+def ivr_event(item: SessionStarted | SessionRecord, node_kind: NodeKind | None = None) -> IvrEntered | IvrEnded:
+    """The statistics event of an IVR session start or end (pure).
+
+    ``SessionRecord.outcome``/``reason`` are mapped by :func:`hotline.queues.metrics.classify_ivr_end`; for a
+    failure, ``detail`` keeps the IVR's own reason text (an exception message for ``error``).
+    """
+    if isinstance(item, SessionStarted):
+        return IvrEntered(item.linkedid, item.uniqueid, item.started_at)
+    kind = node_kind(item.menu_id, item.node) if node_kind is not None else None
+    outcome, reason = classify_ivr_end(item.outcome, item.reason, kind)
+    detail = item.reason if reason != item.reason else ""
+    return IvrEnded(item.linkedid, item.uniqueid, outcome.value, item.node, tuple(item.path), reason,
+                    item.ended_at, detail)
+
+
+class Routing:
+    """Skill-based routing for the service (``start``/``stop``).
+
+    Attributes:
+        dispatcher: the routing component (agent API, live statistics: ``dispatcher.report()``).
+        control: serves ``hotline agent ...`` commands from Redis.
+    """
+
+    def __init__(self, dispatcher: Dispatcher, control: AgentControl | None, redis: list[Redis]) -> None:
+        self.dispatcher = dispatcher
+        self.control = control
+        self._redis = redis
+        self._stopped = False
+        #: set by the composition root: the kind of an IVR node (a caller leaving at a goodbye is self-served)
+        self.node_kind: NodeKind | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Any, ami: AmiClient, tracker: CallTracker) -> Routing:
+        """Build from the service settings (``settings.routing``, ``settings.redis``).
+
+        Raises:
+            ConfigError: the agents file is invalid (every problem listed).
+            OSError: the routing event log cannot be opened.
+        """
+        cfg = settings.routing
+        prefix = settings.redis.key_prefix
+        queues, agents = load_agents_file(cfg.agents_file)
+        store_redis = Redis.from_url(settings.redis.url)
+        control_redis = Redis.from_url(settings.redis.url)
+        dispatcher = Dispatcher(ami, tracker, queues, agents, settings=cfg,
+                                store=RoutingStore(store_redis, prefix + cfg.redis_key),
+                                event_log=RoutingEventLog(cfg.event_log))
+        control = AgentControl(control_redis, prefix + cfg.command_key, dispatcher)
+        return cls(dispatcher, control, [store_redis, control_redis])
+
+    async def enqueue(self, request: QueueRequest) -> None:
+        """The IVR's hand-over (:data:`hotline.queues.handover.HandOver`)."""
+        await self.dispatcher.enqueue(request)
+
+    def ivr_session(self, item: SessionStarted | SessionRecord) -> None:
+        """The IVR's session listener: log and count the call's IVR start or end (see :meth:`record_ivr`)."""
+        self.record_ivr(ivr_event(item, self.node_kind))
+
+    def record_ivr(self, event: IvrEntered | IvrEnded) -> None:
+        """Append ``event`` to the routing event log (the dispatcher's writer, so a restart replays
+        it) and apply it to the live statistics. Synchronous, on the event loop (the log write is
+        queued to the writer thread); after :meth:`stop` it is only counted."""
+        d = self.dispatcher
+        d.metrics.apply(event)
+        if d.event_log is not None and not self._stopped:
+            d.event_log.append(event)
+
+    def report(self, now: float | None = None) -> dict[str, object]:
+        """Today's statistics and the live view, for the wallboard."""
+        return self.dispatcher.report(now)
+
+    async def start(self) -> None:
+        await self.dispatcher.start()
+        if self.control is not None:
+            await self.control.start()
+
+    async def stop(self) -> None:
+        self._stopped = True
+        if self.control is not None:
+            await self.control.stop()
+        await self.dispatcher.stop()
+        for r in self._redis:
+            await r.aclose()

@@ -1,0 +1,124 @@
+"""The web component of the running service (``Service.components``): builds the app and listens.
+
+Wiring (by the composition root, :mod:`hotline.app.service`): the AMI client and call tracker of the
+service; a :class:`hotline.web.providers.Floor` (the routing dispatcher's when it exists, else a
+:class:`hotline.web.floor.StandaloneFloor` built here and fed by the call tracker); optional providers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from aiohttp import web
+
+from hotline.telephony.ami import AmiClient
+from hotline.telephony.tracker import CallTracker
+from hotline.web.app import UsersFile, make_app
+from hotline.web.audit import AuditLog
+from hotline.web.auth import Authenticator, load_or_create_key
+from hotline.web.config import WebConfig
+from hotline.web.deps import WebDeps
+from hotline.web.floor import StandaloneFloor
+from hotline.web.providers import (
+    AnnouncementsProvider,
+    CallbacksProvider,
+    Floor,
+    OpsGauges,
+    RemindersProvider,
+    WorkOrderSlaProvider,
+)
+from hotline.web.routing_floor import RoutingFloor
+
+log = logging.getLogger("hotline.web")
+
+
+class WebComponent:
+    """HTTP API, wallboard and ``/metrics`` on ``config.host:config.port``.
+
+    Args:
+        floor: None builds a :class:`StandaloneFloor` (agents and statistics kept by the web layer).
+        port: override ``config.port`` (0 = any free port; read :attr:`port` after start).
+    """
+
+    def __init__(self, config: WebConfig, *, ami: AmiClient | None = None, tracker: CallTracker | None = None,
+                 floor: Floor | None = None, callbacks: CallbacksProvider | None = None,
+                 reminders: RemindersProvider | None = None, announcements: AnnouncementsProvider | None = None,
+                 sla: WorkOrderSlaProvider | None = None, gauges: Sequence[OpsGauges] = (),
+                 port: int | None = None) -> None:
+        self.config = config
+        self.ami = ami
+        self.tracker = tracker
+        self.own_floor = floor is None
+        self.floor: Floor = floor if floor is not None else StandaloneFloor(config.floor)
+        if isinstance(self.floor, StandaloneFloor) and tracker is not None:
+            tracker.subscribe(self.floor.on_call_event)
+        self.users = UsersFile(config.users_file)
+        self.audit = AuditLog(config.audit_log)
+        self.deps = WebDeps(config=config, floor=self.floor, audit=self.audit,
+                            auth=Authenticator(self.users, config.session_max_age_s), ami=ami,
+                            calls=tracker.model if tracker is not None else None, callbacks=callbacks,
+                            reminders=reminders, announcements=announcements, sla=sla, gauges=gauges)
+        self.port = config.port if port is None else port
+        self.app: web.Application | None = None
+        self._runner: web.AppRunner | None = None
+
+    async def start(self) -> None:
+        """Start the floor (replaying its log), then listen.
+
+        Raises:
+            OSError: the port is taken, or the key / log files cannot be opened.
+            UsersFileError: the users file is invalid.
+        """
+        if isinstance(self.floor, RoutingFloor):
+            await self.floor.start()
+        if isinstance(self.floor, StandaloneFloor) and self.own_floor:
+            await self.floor.start()
+            if self.tracker is not None and self.ami is not None and self.ami.connected:
+                asyncio.get_running_loop().create_task(self._reconcile(), name="floor-reconcile")
+        key = await asyncio.to_thread(load_or_create_key, self.config.secret_file)
+        self.app = make_app(self.deps, key, self.users)
+        self._runner = web.AppRunner(self.app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.config.host, self.port)
+        await site.start()
+        server = getattr(site, "_server", None)
+        if server is not None and server.sockets:
+            self.port = server.sockets[0].getsockname()[1]
+        log.info("web: listening on http://%s:%d (users: %s)", self.config.host, self.port, self.config.users_file)
+
+    async def _reconcile(self) -> None:
+        """Once the call model has resynced, close replayed waiting calls Asterisk no longer has."""
+        assert self.tracker is not None and isinstance(self.floor, StandaloneFloor)
+        for _ in range(200):  # at most 20 s
+            if self.tracker.resyncs:
+                break
+            await asyncio.sleep(0.1)
+        else:
+            return
+        live = [c.linkedid for c in self.tracker.model.active_calls()]
+        closed = self.floor.reconcile(live, self.floor.clock())
+        if closed:
+            log.info("floor: %d waiting calls ended while hotline was down", closed)
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        if isinstance(self.floor, RoutingFloor) or (isinstance(self.floor, StandaloneFloor) and self.own_floor):
+            await self.floor.stop()
+        await asyncio.to_thread(self.audit.close)
+
+
+def build_web(settings: Any, ami: AmiClient, tracker: CallTracker, routing: Any = None) -> WebComponent:
+    """The web component of ``hotline run`` (called by :mod:`hotline.app.service`).
+
+    Args:
+        settings: the service settings (``settings.web``).
+        routing: the routing component (``queues.component.Routing``) or None: with it the floor is
+            the dispatcher's; without it a :class:`StandaloneFloor` is kept by the web layer.
+    """
+    floor = RoutingFloor(routing.dispatcher) if routing is not None else None
+    return WebComponent(settings.web, ami=ami, tracker=tracker, floor=floor)
