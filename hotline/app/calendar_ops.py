@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from hotline.app.check import Probe
 from hotline.kernel.calendar import (
     WEEKDAYS,
     CalendarSettings,
@@ -25,7 +26,6 @@ from hotline.kernel.calendar import (
     calendar_warning,
 )
 from hotline.ticketing.sla import DEFAULT_POLICY, SHANGHAI, CallType, SlaPolicy, due_for
-from hotline.web.check import Probe
 
 WEEKDAYS_ZH = "一二三四五六日"
 CALL_TYPE_ZH = {"consultation": "咨询", "request": "求助", "complaint": "投诉", "suggestion": "建议"}

@@ -116,7 +116,10 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     add_callbacks_parsers(sub)  # hotline reminders add|list|cancel|import, hotline callbacks list|cancel
     from hotline.web.cli import register as register_web
 
-    register_web(sub)  # hotline user add|list, hotline check
+    register_web(sub)  # hotline user add|list
+    from hotline.app.check import add_parser as add_check_parser
+
+    add_check_parser(sub)  # hotline check
     from hotline.app.calendar_ops import add_parser as add_calendar_parser
 
     add_calendar_parser(sub)  # hotline calendar show [YEAR], hotline calendar due TIME --type T

@@ -18,31 +18,18 @@ from hotline.callbacks.settings import CallbacksSettings
 from hotline.ivr.settings import IvrConfig
 from hotline.kernel.calendar import CalendarSettings
 from hotline.kernel.errors import ConfigError
+from hotline.kernel.settings import MqttConfig, RedisConfig
 from hotline.qa.settings import QaConfig
 from hotline.queues.config import RoutingSettings
 from hotline.recording.settings import RecordingSettings
 from hotline.speech.settings import SpeechSettings
+from hotline.telephony.settings import AmiConfig, EventLogConfig
 from hotline.ticketing.settings import TicketingSettings
 from hotline.web.config import WebConfig
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class AmiConfig(_Strict):
-    """How to reach Asterisk's manager interface (manager.conf ``[hotline]`` in the lab)."""
-
-    host: str = "127.0.0.1"
-    port: int = Field(5038, ge=1, le=65535)
-    username: str = "hotline"
-    secret: str = "hotline-lab-secret"
-    connect_timeout_s: float = Field(5.0, gt=0)
-    action_timeout_s: float = Field(10.0, gt=0, description="default timeout of one AMI action")
-    ping_interval_s: float = Field(5.0, gt=0, description="a silent drop is detected within 2 intervals")
-    reconnect_min_s: float = Field(0.5, gt=0)
-    reconnect_max_s: float = Field(30.0, gt=0)
-    fallback_encoding: str = Field("gb18030", description="for frames that are not valid UTF-8")
 
 
 class LabConfig(_Strict):
@@ -56,23 +43,6 @@ class LabConfig(_Strict):
     redis_port: int = 6379
     mqtt_port: int = 1883
     with_rt: bool = Field(True, description="start Request Tracker (ticketing) as part of the lab")
-
-
-class RedisConfig(_Strict):
-    url: str = "redis://127.0.0.1:6379/0"
-    key_prefix: str = "hotline:"
-
-
-class MqttConfig(_Strict):
-    host: str = "127.0.0.1"
-    port: int = 1883
-    topic_prefix: str = "hotline"
-
-
-class EventLogConfig(_Strict):
-    """The append-only AMI event log (raw frames + receive time), replayable."""
-
-    path: Path = Path(os.environ.get("HOTLINE_EVENT_LOG", "/var/lib/hotline/events/ami.log"))
 
 
 class Settings(_Strict):

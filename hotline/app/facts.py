@@ -30,8 +30,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-from hotline.ivr.agi import SessionRecord, SessionStarted
-from hotline.queues.handover import HandOver, QueueRequest
+from hotline.queues.handover import HandOver, QueueRequest, SessionRecord, SessionStarted
 from hotline.telephony.calls import Call, CallEnded, CallEvent
 from hotline.telephony.tracker import CallTracker
 

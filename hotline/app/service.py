@@ -22,17 +22,17 @@ from hotline.app.config import Settings
 from hotline.app.facts import CallFactsBook
 from hotline.app.ops_feed import BacklogGauges, SlaPanel
 from hotline.callbacks.component import build_callbacks
-from hotline.ivr.agi import IvrComponent, RecordingHandOver, SessionListener
+from hotline.ivr.agi import IvrComponent, RecordingHandOver
 from hotline.ivr.plugin import build_ivr
 from hotline.kernel.calendar import build_calendar, calendar_warning
 from hotline.queues.component import Routing
-from hotline.queues.handover import HandOver
+from hotline.queues.handover import HandOver, SessionListener
 from hotline.recording.mixmonitor import build_recorder
 from hotline.telephony.ami import AmiClient
 from hotline.telephony.calls import CallEnded, CallEvent, CallMerged, CallStarted
 from hotline.telephony.eventlog import EventLogWriter
 from hotline.telephony.tracker import CallTracker
-from hotline.ticketing.component import components_for as ticketing_components
+from hotline.ticketing.component import build as build_ticketing
 from hotline.ticketing.sla import SHANGHAI
 
 log = logging.getLogger("hotline.app.service")
@@ -134,31 +134,33 @@ class Service:
         if self.recorder is not None:
             self.components.append(self.recorder)
         # work orders, durable outbox (RT, webhook, MQTT bus), SLA cards (hotline/ticketing/component.py)
-        if self.recorder is not None and getattr(self.recorder, "catalog", None) is not None:
+        if self.recorder is not None and self.recorder.catalog is not None:
             from hotline.qa.store import QaStore
 
             self.facts.qa_store = QaStore(self.recorder.catalog.engine)
         self.components.append(self.facts)
-        self.components.extend(ticketing_components(settings, self.calls, facts=self.facts.ticket_facts,
-                                                    calendar=self.calendar))
+        self.ticketing = (build_ticketing(settings.ticketing, self.calls, redis_url=settings.redis.url,
+                                          mqtt_host=settings.mqtt.host, mqtt_port=settings.mqtt.port,
+                                          mqtt_prefix=settings.mqtt.topic_prefix, facts=self.facts.ticket_facts,
+                                          calendar=self.calendar)
+                          if settings.ticketing.enabled else None)
+        if self.ticketing is not None:
+            self.components.append(self.ticketing)
         # callbacks, voice reminders, satisfaction and deadline calls (hotline/callbacks/component.py); after
         # ticketing (outbox for ratings, SLA card hook) and routing (keep-my-place hand-over)
         self.callbacks = (build_callbacks(settings, self.ami, self.routing, self.components, self.calendar)
                           if settings.callbacks.enabled else None)
         if self.callbacks is not None:
             self.components.append(self.callbacks)
-            from hotline.ticketing.closed import ClosedWatcher
-
-            for t in self.components:  # resolved work orders in RT -> satisfaction calls (hotline/ticketing/closed.py)
-                watcher = getattr(t, "closed", None)
-                if isinstance(watcher, ClosedWatcher):
-                    watcher.subscribe(self.callbacks.on_work_order_closed)
+            if self.ticketing is not None and self.ticketing.closed is not None:
+                # resolved work orders in RT -> satisfaction calls (hotline/ticketing/closed.py)
+                self.ticketing.closed.subscribe(self.callbacks.on_work_order_closed)
         # HTTP API, wallboard, supervisor console, /metrics on settings.web.host:port (hotline/web/component.py)
         if settings.web.enabled:
             from hotline.web.component import build_web
 
             web_component = build_web(settings, self.ami, self.calls, self.routing)
-            from hotline.qa.http import build_qa_app  # QA review pages at /qa (hotline/qa/http.py)
+            from hotline.web.qa_pages import build_qa_app  # QA review pages at /qa (hotline/web/qa_pages.py)
 
             web_component.deps.subapps = (("/qa", build_qa_app(settings, web_component.audit)),)
             if self.callbacks is not None:  # /api/callbacks and /api/reminders
@@ -174,7 +176,7 @@ class Service:
 
     def _web_feeds(self, settings: Settings, web_component: Any) -> None:
         """Backlog gauges for /metrics and the SLA panel for the wallboard (hotline/app/ops_feed.py)."""
-        ticketing = next((c for c in self.components if type(c).__name__ == "Ticketing"), None)
+        ticketing = self.ticketing
         outbox = []
         if ticketing is not None:
             outbox = [(ticketing.outbox.stream(sink), sink) for sink in settings.ticketing.enabled_sinks()]

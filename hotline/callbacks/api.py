@@ -6,9 +6,10 @@ cancel, reschedule, CSV import and satisfaction statistics. It works on the Redi
 the CLI can use it without a running service: the dialler picks new or moved jobs up from Redis
 within ``tick_s``.
 
-Errors: an invalid number or CSV raises :class:`hotline.web.errors.InvalidRequest` (400); an unknown id
-:class:`hotline.web.errors.NotFound` (404); a closed job :class:`hotline.web.errors.Conflict` (409); Redis down
-:class:`hotline.web.errors.Unavailable` (503). Each keeps the callbacks error as its ``__cause__``.
+Errors: an invalid number or CSV raises :class:`hotline.kernel.requests.InvalidRequest` (HTTP 400); an unknown id
+:class:`~hotline.kernel.requests.NotFound` (404); a closed job :class:`~hotline.kernel.requests.Conflict`
+(409); Redis down :class:`~hotline.kernel.requests.Unavailable` (503).
+Each keeps the callbacks error as its ``__cause__``.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from hotline.callbacks.numbers import normalise_number
 from hotline.callbacks.settings import CallbacksSettings
 from hotline.callbacks.store import CallbackStore
 from hotline.kernel.calendar import DEFAULT_CALENDAR, WorkingCalendar
-from hotline.web.errors import Conflict, InvalidRequest, NotFound, Unavailable
+from hotline.kernel.requests import Conflict, InvalidRequest, NotFound, Unavailable
 
 
 @contextlib.contextmanager

@@ -12,10 +12,21 @@ import datetime as dt
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from hotline.app.config import Settings
+from hotline.callbacks.settings import CallbacksSettings
+from hotline.kernel.settings import RedisConfig
+
+
+class Settings(Protocol):
+    """The slices of the root settings these commands read (``callbacks``, ``redis``)."""
+
+    @property
+    def callbacks(self) -> CallbacksSettings: ...
+
+    @property
+    def redis(self) -> RedisConfig: ...
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -115,7 +115,7 @@ class AnnouncementsApi:
         self.store = store
 
     async def list_announcements(self) -> list[dict[str, Any]]:
-        from hotline.web.errors import Unavailable
+        from hotline.kernel.requests import Unavailable
 
         try:
             return await list_announcements(self.store)
@@ -123,7 +123,7 @@ class AnnouncementsApi:
             raise Unavailable(str(exc)) from exc
 
     async def put_announcement(self, data: Mapping[str, Any]) -> dict[str, Any]:
-        from hotline.web.errors import InvalidRequest, Unavailable
+        from hotline.kernel.requests import InvalidRequest, Unavailable
 
         try:
             return (await add_announcement(self.store, data)).to_dict()
@@ -133,7 +133,7 @@ class AnnouncementsApi:
             raise Unavailable(str(exc)) from exc
 
     async def remove_announcement(self, announcement_id: str) -> None:
-        from hotline.web.errors import NotFound, Unavailable
+        from hotline.kernel.requests import NotFound, Unavailable
 
         try:
             removed = await remove_announcement(self.store, announcement_id)

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import aiohttp
 
-from hotline.ivr.agi import IvrComponent, SessionListener
+from hotline.ivr.agi import IvrComponent
 from hotline.ivr.announcement_store import AnnouncementStore
 from hotline.ivr.menu_watch import MenuWatcher
 from hotline.ivr.workorders import InMemoryWorkOrders, RtWorkOrders, WorkOrderLookup
 from hotline.kernel.calendar import DEFAULT_CALENDAR, WorkingCalendar
 from hotline.kernel.redisutil import connect
-from hotline.queues.handover import HandOver
+from hotline.queues.handover import HandOver, SessionListener
 from hotline.telephony.ami import AmiClient
 from hotline.ticketing.rt import RtClient
 

@@ -14,13 +14,12 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from hotline.ivr.agi import SessionRecord, SessionStarted
 from hotline.queues.config import load_agents_file
 from hotline.queues.control import AgentControl
 from hotline.queues.dispatch import Dispatcher
 from hotline.queues.eventlog import RoutingEventLog
 from hotline.queues.events import IvrEnded, IvrEntered
-from hotline.queues.handover import QueueRequest
+from hotline.queues.handover import QueueRequest, SessionRecord, SessionStarted
 from hotline.queues.metrics import classify_ivr_end
 from hotline.queues.store import RoutingStore
 from hotline.telephony.ami import AmiClient

@@ -1,4 +1,8 @@
-"""The hand-over from the IVR to routing: one plain record, no I/O.
+"""The hand-over from the IVR to routing, and the IVR's session reports: plain records, no I/O.
+
+Routing owns this contract (it sits below the IVR): the IVR calls a :data:`HandOver` with a
+:class:`QueueRequest`, and tells every :data:`SessionListener` (routing's statistics, the call
+facts) of each :class:`SessionStarted` and finished :class:`SessionRecord`.
 
 The IVR adapter (``hotline/ivr/agi.py``) builds a :class:`QueueRequest` when the interpreter emits
 ``HandOverToQueue`` and passes it to the routing component through the callable the
@@ -48,3 +52,60 @@ class QueueRequest:
 
 #: what the IVR calls to hand a caller over (implemented by the routing component)
 HandOver = Callable[[QueueRequest], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRecord:
+    """One finished IVR session: where the caller went and where they left.
+
+    Attributes:
+        uniqueid: the caller's leg; ``linkedid`` the call.
+        caller_num: ``agi_callerid`` of ``AsyncAGIStart``.
+        menu_id: the menu the call ran (the one current when it started).
+        path: node ids visited in order; ``node`` is where the caller left.
+        outcome: ``queued``, ``hung_up`` (IVR hung up), ``caller_hung_up``, ``handover_failed``,
+            ``stopped`` (service stopping) or ``error``.
+        reason: the interpreter's reason (``option``, ``retries_exhausted`` ...) or the failure.
+        language: the caller's language at the end.
+        commands: AGI commands sent.
+        started_at / ended_at: epoch seconds.
+        request: the hand-over, when queued.
+        warnings: non-fatal issues (lookup down, missing announcement prompt, ...).
+        keys_buffered: keys typed ahead and served from the buffer (not taken by Asterisk).
+        keys_dropped: keys dropped: invalid, over ``typeahead_max_keys``, or stale.
+        keys_received: valid keys Asterisk reported for the leg during the session (AMI ``DTMFEnd``,
+            ``Direction: Received``, from ``AsyncAGIStart`` on), whoever used them. Fewer than the
+            caller pressed means keys that never reached the IVR (lost in RTP before Asterisk, or
+            pressed before ``AsyncAGIStart``).
+    """
+
+    uniqueid: str
+    linkedid: str
+    caller_num: str
+    menu_id: str
+    path: tuple[str, ...]
+    node: str
+    outcome: str
+    reason: str
+    language: str
+    commands: int
+    started_at: float
+    ended_at: float
+    request: QueueRequest | None = None
+    warnings: tuple[str, ...] = ()
+    keys_buffered: int = 0
+    keys_dropped: int = 0
+    keys_received: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class SessionStarted:
+    """The IVR accepted a call (``AsyncAGIStart`` of the caller's leg); ``started_at`` epoch seconds."""
+
+    uniqueid: str
+    linkedid: str
+    started_at: float
+
+
+#: told of every accepted session start and every finished session (must not block; errors are logged)
+SessionListener = Callable[[SessionStarted | SessionRecord], None]

@@ -37,11 +37,11 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from hotline.app.config import AmiConfig
 from hotline.kernel.errors import HotlineError
 from hotline.telephony import events as ev
 from hotline.telephony.eventlog import EventLogWriter
 from hotline.telephony.frames import AmiFramer, AmiMessage
+from hotline.telephony.settings import AmiConfig
 from hotline.telephony.translate import DEFAULT_EVENTS, translate
 
 log = logging.getLogger("hotline.ami")

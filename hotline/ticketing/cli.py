@@ -17,10 +17,20 @@ import argparse
 import asyncio
 import datetime as dt
 import time
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from hotline.app.config import Settings
+from hotline.kernel.settings import RedisConfig
+from hotline.ticketing.settings import TicketingSettings
+
+
+class Settings(Protocol):
+    """The slices of the root settings the outbox commands read (``ticketing``, ``redis``)."""
+
+    @property
+    def ticketing(self) -> TicketingSettings: ...
+
+    @property
+    def redis(self) -> RedisConfig: ...
 
 
 def add_outbox_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

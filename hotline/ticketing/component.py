@@ -21,12 +21,12 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
 
 import aiohttp
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
+from hotline.kernel.background import BackgroundTask
 from hotline.kernel.calendar import DEFAULT_CALENDAR, WorkingCalendar
 from hotline.speech.jobs import JobOutcome
 from hotline.telephony.calls import CallEnded, CallEvent
@@ -53,11 +53,6 @@ from hotline.ticketing.workorders import (
     transcript_event,
     work_order_created,
 )
-
-if TYPE_CHECKING:
-    from hotline.app.config import Settings
-
-from hotline.kernel.background import BackgroundTask
 
 log = logging.getLogger("hotline.workorders")
 
@@ -445,18 +440,3 @@ def build(
         component.monitor = SlaMonitor(index, outbox, policy=policy, interval_s=s.monitor.interval_s,
                                        hook=card_hook, closed_probe=probe)
     return component
-
-
-def components_for(settings: Settings, tracker: CallTracker, facts: FactsProvider | None = None,
-                   calendar: WorkingCalendar = DEFAULT_CALENDAR) -> list[Ticketing]:
-    """What :class:`hotline.app.service.Service` adds: ``[Ticketing]`` when ``ticketing.enabled``, else ``[]``.
-
-    Raises:
-        ValueError: RT enabled without URL/credentials (see :func:`build`).
-    """
-    t = settings.ticketing
-    if not t.enabled:
-        return []
-    return [build(t, tracker, redis_url=settings.redis.url, mqtt_host=settings.mqtt.host,
-                  mqtt_port=settings.mqtt.port, mqtt_prefix=settings.mqtt.topic_prefix, facts=facts,
-                  calendar=calendar)]

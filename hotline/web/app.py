@@ -24,7 +24,7 @@ from aiohttp_session.cookie_storage import EncryptedCookieStorage
 from hotline.web.api import PRINCIPAL, add_api_routes, board
 from hotline.web.auth import UNSAFE, authorise, check_csrf, handler_roles
 from hotline.web.deps import DEPS, HUB, WebDeps
-from hotline.web.errors import NotAuthenticated, UsersFileError, WebError
+from hotline.web.errors import NotAuthenticated, UsersFileError, WebError, status_of
 from hotline.web.hub import WallboardHub
 from hotline.web.ops import HotlineCollector, make_registry, render
 from hotline.web.pages import add_page_routes, page
@@ -82,10 +82,10 @@ def _error_response(request: web.Request, exc: WebError) -> web.StreamResponse:
     if isinstance(exc, NotAuthenticated) and not _is_api(request) and request.method == "GET":
         raise web.HTTPSeeOther(f"/login?next={quote(request.path_qs)}")
     if _is_api(request) or request.method != "GET":
-        return web.json_response(exc.body(), status=exc.status_code)
-    resp = page(f"hotline: {exc.error_id}", f"<h1>{exc.status_code}</h1><p>{exc.message}</p><p><a href='/'>home</a>"
+        return web.json_response(exc.body(), status=status_of(exc))
+    resp = page(f"hotline: {exc.error_id}", f"<h1>{status_of(exc)}</h1><p>{exc.message}</p><p><a href='/'>home</a>"
                                             f" · <a href='/login'>log in as someone else</a></p>")
-    resp.set_status(exc.status_code)
+    resp.set_status(status_of(exc))
     return resp
 
 
@@ -149,7 +149,7 @@ def make_app(deps: WebDeps, session_key: bytes, users: UsersFile | None = None) 
     app[COLLECTOR] = collector
     add_page_routes(app)
     add_api_routes(app)
-    for prefix, sub in deps.subapps:  # e.g. /qa, the QA review pages (hotline/qa/http.py)
+    for prefix, sub in deps.subapps:  # e.g. /qa, the QA review pages (hotline/web/qa_pages.py)
         app.add_subapp(prefix, sub)
     app.router.add_get("/metrics", requires(FLOOR)(metrics_handler))
 

@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import getpass
 import sys
 from typing import Any
@@ -43,23 +42,8 @@ def _cmd_user(args: argparse.Namespace, settings: Any) -> int:
     return 0
 
 
-def _cmd_check(args: argparse.Namespace, settings: Any) -> int:
-    from hotline.web.check import PROBES, run_checks
-
-    only = [x.strip() for x in args.only.split(",")] if args.only else None
-    unknown = [x for x in only or [] if x not in PROBES]
-    if unknown:
-        print(f"hotline: unknown probe(s) {unknown}; known: {', '.join(PROBES)}", file=sys.stderr)
-        return 2
-    print(f"ok    config     {args.config or 'defaults (no config file)'}")
-    results = asyncio.run(run_checks(settings, timeout_s=args.timeout, only=only))
-    for r in results:
-        print(r.line())
-    return 0 if all(r.ok for r in results) else 1
-
-
 def register(sub: Any) -> None:
-    """Add ``user`` and ``check`` to the ``hotline`` subparsers (``func(args, settings) -> int``)."""
+    """Add ``user`` to the ``hotline`` subparsers (``func(args, settings) -> int``)."""
     user = sub.add_parser("user", help="web users (login, role, seat)")
     usub = user.add_subparsers(dest="user_cmd", required=True)
     add = usub.add_parser("add", help="add or replace a user (password asked twice, or --password-stdin)")
@@ -72,8 +56,3 @@ def register(sub: Any) -> None:
     lst = usub.add_parser("list", help="list users (no hashes)")
     lst.add_argument("--file", help="users file (default: web.users_file)")
     user.set_defaults(func=_cmd_user)
-
-    check = sub.add_parser("check", help="validate the config and probe AMI, Redis, MQTT, ticketing, Vosk")
-    check.add_argument("--timeout", type=float, default=5.0, help="seconds per probe")
-    check.add_argument("--only", help="comma-separated probes: ami,redis,mqtt,ticketing,vosk,web,calendar")
-    check.set_defaults(func=_cmd_check)

@@ -36,7 +36,7 @@ class WebDeps:
         gauges: extra numbers for ``/metrics`` (outbox, transcription, workers).
         clock: epoch-seconds clock.
         subapps: (prefix, app) mounted by :func:`hotline.web.app.make_app`
-            (``/qa``: :func:`hotline.qa.http.build_qa_app`);
+            (``/qa``: :func:`hotline.web.qa_pages.build_qa_app`);
             their handlers are behind the same guard (roles, CSRF) as the app's own.
     """
 

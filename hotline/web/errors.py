@@ -1,4 +1,4 @@
-"""Errors of the web layer: one class per failure, each with its HTTP metadata.
+"""Errors of the web layer and the one mapping of request errors to HTTP statuses.
 
 An API error answers ``{"error_id": ..., "message": ..., "details": {...}}`` with ``status_code``
 (see ``ErrorBody`` in :mod:`hotline.web.schemas`).
@@ -6,69 +6,42 @@ An API error answers ``{"error_id": ..., "message": ..., "details": {...}}`` wit
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
 from hotline.kernel.errors import HotlineError
+from hotline.kernel.requests import (
+    Conflict,
+    CsrfRejected,
+    Forbidden,
+    InvalidRequest,
+    NotAuthenticated,
+    NotConfigured,
+    NotFound,
+    RequestError,
+    Unavailable,
+)
+
+__all__ = [
+    "HTTP_STATUS", "Conflict", "CsrfRejected", "Forbidden", "InvalidRequest", "NotAuthenticated", "NotConfigured",
+    "NotFound", "RequestError", "Unavailable", "UsersFileError", "WebError", "status_of",
+]
+
+#: an API failure (the kernel's request error categories, re-exported for the web layer)
+WebError = RequestError
+
+#: the one mapping from request error categories to HTTP statuses (most specific class first)
+HTTP_STATUS: tuple[tuple[type[RequestError], int], ...] = (
+    (InvalidRequest, 400),
+    (NotAuthenticated, 401),
+    (Forbidden, 403),
+    (NotFound, 404),
+    (Conflict, 409),
+    (NotConfigured, 503),
+    (Unavailable, 503),
+)
 
 
-class WebError(HotlineError):
-    """Base class: an API failure with an HTTP status, a stable id and details for the client."""
-
-    status_code: ClassVar[int] = 500
-    error_id: ClassVar[str] = "internal-error"
-
-    def __init__(self, message: str, details: dict[str, Any] | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.details = details or {}
-
-    def body(self) -> dict[str, Any]:
-        return {"error_id": self.error_id, "message": self.message, "details": self.details}
-
-
-class InvalidRequest(WebError, ValueError):
-    status_code = 400
-    error_id = "invalid-request"
-
-
-class NotAuthenticated(WebError, PermissionError):
-    status_code = 401
-    error_id = "not-authenticated"
-
-
-class Forbidden(WebError, PermissionError):
-    status_code = 403
-    error_id = "forbidden"
-
-
-class CsrfRejected(Forbidden):
-    error_id = "csrf-rejected"
-
-
-class NotFound(WebError, LookupError):
-    status_code = 404
-    error_id = "not-found"
-
-
-class Conflict(WebError):
-    """The request is valid but not now (e.g. pausing an agent who is on a call)."""
-
-    status_code = 409
-    error_id = "conflict"
-
-
-class NotConfigured(WebError):
-    """No provider is wired for this capability (callbacks, reminders, announcements ...)."""
-
-    status_code = 503
-    error_id = "not-configured"
-
-
-class Unavailable(WebError, ConnectionError):
-    """A backend (AMI) did not answer in time or is disconnected."""
-
-    status_code = 503
-    error_id = "unavailable"
+def status_of(exc: RequestError) -> int:
+    """The HTTP status of a request error (500 for a category not in :data:`HTTP_STATUS`)."""
+    return next((status for cls, status in HTTP_STATUS if isinstance(exc, cls)), 500)
 
 
 class UsersFileError(HotlineError, ValueError):

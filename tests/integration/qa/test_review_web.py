@@ -20,7 +20,6 @@ from aiohttp import ClientSession, web
 from playwright.async_api import Page, async_playwright
 
 from hotline.qa.assign import NewAssignment
-from hotline.qa.http import QaDeps, qa_app
 from hotline.qa.models import CallRecord, Reason, Sample, SampledCall
 from hotline.qa.plans import QaDefinitions
 from hotline.qa.privacy import sign_media
@@ -32,6 +31,7 @@ from hotline.web.auth import Authenticator
 from hotline.web.config import FloorConfig, WebConfig
 from hotline.web.deps import WebDeps
 from hotline.web.floor import StandaloneFloor
+from hotline.web.qa_pages import QaDeps, qa_app
 from hotline.web.users import add_user
 from tests.integration.qa.conftest import RealCall, add_call
 from tests.support.wait import free_port

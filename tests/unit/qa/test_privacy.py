@@ -76,8 +76,8 @@ def test_media_links_are_bound_to_user_assignment_and_time() -> None:
 
 
 def test_given_a_number_spoken_across_words_then_the_review_page_transcript_masks_it() -> None:
-    from hotline.qa.http import _transcript_html
     from hotline.speech.transcript import Segment, Transcript, Word
+    from hotline.web.qa_pages import _transcript_html
 
     words = ("我", "的", "手机", "是", "一三八", "零零一三", "八零零零")
     seg = Segment("caller", 0, 0.5, 4.0, " ".join(words),

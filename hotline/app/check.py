@@ -16,8 +16,10 @@ Exit code 0 when every probe passed, 1 otherwise (the config failing to load is 
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
+import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -164,3 +166,25 @@ async def run_checks(settings: Settings, timeout_s: float = 5.0, only: list[str]
             return Probe(name, False, f"no answer within {timeout_s:.0f} s")
 
     return list(await asyncio.gather(*(bounded(n) for n in names)))
+
+
+def _cmd_check(args: argparse.Namespace, settings: Settings) -> int:
+
+    only = [x.strip() for x in args.only.split(",")] if args.only else None
+    unknown = [x for x in only or [] if x not in PROBES]
+    if unknown:
+        print(f"hotline: unknown probe(s) {unknown}; known: {', '.join(PROBES)}", file=sys.stderr)
+        return 2
+    print(f"ok    config     {args.config or 'defaults (no config file)'}")
+    results = asyncio.run(run_checks(settings, timeout_s=args.timeout, only=only))
+    for r in results:
+        print(r.line())
+    return 0 if all(r.ok for r in results) else 1
+
+
+def add_parser(sub: Any) -> None:
+    """Add ``check`` to the ``hotline`` subparsers."""
+    check = sub.add_parser("check", help="validate the config and probe AMI, Redis, MQTT, ticketing, Vosk")
+    check.add_argument("--timeout", type=float, default=5.0, help="seconds per probe")
+    check.add_argument("--only", help="comma-separated probes: ami,redis,mqtt,ticketing,vosk,web,calendar")
+    check.set_defaults(func=_cmd_check)
