@@ -46,6 +46,20 @@ log = logging.getLogger("hotline.bus")
 QOS = 1
 
 
+def settle_disconnect(client: aiomqtt.Client) -> None:
+    """Mark an ended client's disconnect outcome as seen.
+
+    aiomqtt (2.x) sets an ``MqttCodeError("Unexpected disconnection")`` on the client's private
+    ``_disconnected`` future when the broker drops it; ``__aexit__`` returns early without reading
+    it, and asyncio then logs "Future exception was never retrieved" at ERROR when the future is
+    collected. The drop itself was already handled (logged once, reconnect with backoff), so the
+    outcome is read here and dropped.
+    """
+    fut = getattr(client, "_disconnected", None)
+    if isinstance(fut, asyncio.Future) and fut.done() and not fut.cancelled():
+        fut.exception()
+
+
 class MqttBus(BackgroundTask):
     """A :class:`hotline.ticketing.connector.Connector` (name ``mqtt``) publishing to one broker.
 
@@ -169,6 +183,7 @@ class MqttBus(BackgroundTask):
             finally:
                 self._connected.clear()
                 self._client = None
+                settle_disconnect(client)
             failures += 1
             delay = backoff_s(failures, self._backoff, random.random())
             with contextlib.suppress(TimeoutError):

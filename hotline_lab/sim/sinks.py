@@ -34,6 +34,7 @@ import aiohttp.web
 import aiomqtt
 import jsonschema
 
+from hotline.ticketing.bus import settle_disconnect
 from hotline.ticketing.errors import SignatureError
 from hotline.ticketing.settings import TicketingSettings
 from hotline.ticketing.signature import DEFAULT_TOLERANCE_S, SIGNATURE_HEADER, verify
@@ -267,6 +268,7 @@ class BusSubscriber:
             with contextlib.suppress(aiomqtt.MqttError, TimeoutError):
                 async with asyncio.timeout(5.0):
                     await self._client.__aexit__(None, None, None)
+            settle_disconnect(self._client)
             self._client = None
 
     async def wait_for(self, count: int, timeout_s: float) -> int:
@@ -298,6 +300,8 @@ class BusSubscriber:
                 self.check(str(message.topic), bytes(payload))
         except aiomqtt.MqttError as exc:
             log.warning("bus subscriber lost the broker: %s", exc)
+        finally:
+            settle_disconnect(client)
 
 
 @dataclass(frozen=True, slots=True)
