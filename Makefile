@@ -45,8 +45,10 @@ lab-down: venv
 lab-status: venv
 	$(BIN)/hotline lab status
 
+# ruff, then the architecture contracts (pyproject.toml [tool.importlinter]: layers, pure core, lab out)
 lint: venv
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 unit: venv
 	$(BIN)/pytest -q tests/unit
