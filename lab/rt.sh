@@ -40,6 +40,7 @@ SETUP_LOG="$STATE/install.log"
 PIDFILE="$STATE/rt.pid"
 ENVFILE="$STATE/rt.env"
 TOKENFILE="$STATE/token"
+BOOTSTAMP="$STATE/bootstrap.stamp"
 URL="http://$HOST:$PORT"
 
 export RT_SITE_CONFIG="$CONF" RT_SITE_CONFIG_DIR="$CONF_DIR"
@@ -182,7 +183,7 @@ init_database() {
         echo "rt.sh: database $DB already initialised"
         return
     fi
-    rm -f "$DB"
+    rm -f "$DB" "$BOOTSTAMP"  # a new database needs the bootstrap again
     : >"$SETUP_LOG"
     if ! "$SETUP_DB" --action init --skip-create >>"$SETUP_LOG" 2>&1 </dev/null; then
         rm -f "$DB"
@@ -197,9 +198,22 @@ read_env() {
     sed -n "s/^$1=//p" "$ENVFILE" | tail -n 1
 }
 
+# bootstrap_stamp: what the bootstrap's result depends on (the scripts, the RT package, the user).
+bootstrap_stamp() {
+    { cat "$HERE/rt-bootstrap.pl" "$HERE/rt.sh"; dpkg-query -W -f='${Version}\n' request-tracker5;
+      echo "$API_USER"; } | sha256sum | cut -d' ' -f1
+}
+
 bootstrap() {
     step "bootstrap (user $API_USER, queues, custom fields, token)"
-    local password log="$STATE/bootstrap.log"
+    local password log="$STATE/bootstrap.log" stamp
+    stamp="$(bootstrap_stamp)"
+    # Skipped when nothing it depends on changed since it last passed on this database (it takes
+    # from seconds to minutes on a busy machine, and every `hotline lab up` calls install).
+    if [[ -s "$TOKENFILE" && -s "$ENVFILE" && -f "$BOOTSTAMP" && "$(cat "$BOOTSTAMP")" == "$stamp" ]]; then
+        echo "rt.sh: bootstrap up to date (user, queues, custom fields, token)"
+        return
+    fi
     password="$(read_env HOTLINE_RT_PASSWORD)"
     if [[ -z "$password" ]]; then
         password="$(head -c 18 /dev/urandom | base64 | tr -d '/+=' | head -c 20)"
@@ -216,6 +230,7 @@ HOTLINE_RT_PASSWORD=$password
 HOTLINE_RT_TOKEN=$token
 EOF
     )
+    echo "$stamp" >"$BOOTSTAMP"
 }
 
 cmd_install() {

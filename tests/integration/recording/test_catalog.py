@@ -45,7 +45,7 @@ async def test_given_empty_database_when_upgraded_twice_then_at_head(catalog_url
 
 
 def test_given_two_processes_upgrading_at_once_then_both_succeed(catalog_url: str) -> None:
-    code = "import sys; from recording.catalog import upgrade_sync; upgrade_sync(sys.argv[1])"
+    code = "import sys; from hotline.recording.catalog import upgrade_sync; upgrade_sync(sys.argv[1])"
     procs = [subprocess.Popen([sys.executable, "-c", code, catalog_url], cwd=REPO, stderr=subprocess.PIPE)
              for _ in range(2)]
     errors = [p.communicate(timeout=60)[1].decode() for p in procs]
