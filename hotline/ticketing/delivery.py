@@ -130,12 +130,12 @@ def to_fields(event: OutboxEvent) -> dict[str, str]:
     }
 
 
-def decode_fields(fields: Mapping[Any, Any]) -> dict[str, str]:
-    """Entry fields (bytes or str keys/values from redis-py) as ``{str: str}``."""
+def decode_fields(fields: Mapping[Any, Any] | None) -> dict[str, str]:
+    """Entry fields (bytes or str keys/values from redis-py) as ``{str: str}`` (None, a deleted entry: ``{}``)."""
     return {_s(k): _s(v) for k, v in (fields or {}).items()}
 
 
-def from_fields(fields: Mapping[Any, Any]) -> OutboxEvent:
+def from_fields(fields: Mapping[Any, Any] | None) -> OutboxEvent:
     """The event stored in an entry.
 
     Raises:
