@@ -134,10 +134,11 @@ class Service:
         if self.recorder is not None:
             self.components.append(self.recorder)
         # work orders, durable outbox (RT, webhook, MQTT bus), SLA cards (hotline/ticketing/component.py)
-        if self.recorder is not None and getattr(self.recorder, "catalog", None) is not None:
+        catalog = getattr(self.recorder, "catalog", None)
+        if catalog is not None:
             from hotline.qa.store import QaStore
 
-            self.facts.qa_store = QaStore(self.recorder.catalog.engine)
+            self.facts.qa_store = QaStore(catalog.engine)
         self.components.append(self.facts)
         self.components.extend(ticketing_components(settings, self.calls, facts=self.facts.ticket_facts,
                                                     calendar=self.calendar))
@@ -174,7 +175,7 @@ class Service:
 
     def _web_feeds(self, settings: Settings, web_component: Any) -> None:
         """Backlog gauges for /metrics and the SLA panel for the wallboard (hotline/app/ops_feed.py)."""
-        ticketing = next((c for c in self.components if type(c).__name__ == "Ticketing"), None)
+        ticketing: Any = next((c for c in self.components if type(c).__name__ == "Ticketing"), None)
         outbox = []
         if ticketing is not None:
             outbox = [(ticketing.outbox.stream(sink), sink) for sink in settings.ticketing.enabled_sinks()]
