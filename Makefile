@@ -45,8 +45,10 @@ lab-down: venv
 lab-status: venv
 	$(BIN)/hotline lab status
 
+# ruff, then mypy (its settings, the files it checks and the strict core modules: [tool.mypy] in pyproject.toml)
 lint: venv
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 unit: venv
 	$(BIN)/pytest -q tests/unit
