@@ -54,7 +54,7 @@ import dataclasses
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -522,7 +522,7 @@ class Dispatcher:
         self.stats.offers += 1
         self._spawn(self._originate(action_id, fields, cmd, agent_uid), f"originate-{cmd.linkedid}")
 
-    async def _originate(self, action_id: str, fields: dict[str, FieldValue], cmd: rt.OfferCall,
+    async def _originate(self, action_id: str, fields: Mapping[str, FieldValue], cmd: rt.OfferCall,
                          agent_uid: str) -> None:
         error, reason = "", "unreachable"
         try:
@@ -584,7 +584,7 @@ class Dispatcher:
                         cmd.linkedid)
             self._spawn(self._hangup(cmd.uniqueid), f"voicemail-{cmd.linkedid}")
 
-    async def _redirect(self, fields: dict[str, FieldValue], cmd: rt.SendToVoicemail) -> None:
+    async def _redirect(self, fields: Mapping[str, FieldValue], cmd: rt.SendToVoicemail) -> None:
         try:
             await self.ami.action("Redirect", fields, timeout=self.settings.action_timeout_s, check=True)
         except AmiError as exc:

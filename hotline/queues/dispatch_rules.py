@@ -18,15 +18,11 @@ without I/O:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from hotline.queues.events import CallAbandoned, CallEnded, CallQueued
 from hotline.queues.handover import QueueRequest
 from hotline.queues.routing import LOST, OfferCall
 from hotline.telephony.calls import Leg
-
-if TYPE_CHECKING:  # the AMI client (asyncio) is not imported at run time by these pure rules
-    from hotline.telephony.ami import FieldValue
 
 __all__ = [
     "ANSWERED",
@@ -103,7 +99,7 @@ def call_queued(request: QueueRequest, now: float) -> CallQueued:
 
 
 def originate_fields(offer: OfferCall, caller: CallerLeg, agent_uniqueid: str, *, endpoint: str = "PJSIP/{agent}",
-                     bridge_options: str = "x") -> dict[str, FieldValue]:
+                     bridge_options: str = "x") -> dict[str, str | int | bool | dict[str, str]]:
     """AMI ``Originate`` headers that ring ``offer.agent_id`` for the caller of ``caller``.
 
     Args:
