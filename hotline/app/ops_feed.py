@@ -75,7 +75,7 @@ class BacklogGauges:
     def gauges(self) -> Mapping[str, float]:
         return dict(self.values)
 
-    async def _groups(self, stream: str) -> list[Mapping[str, Any]]:
+    async def _groups(self, stream: str) -> list[dict[str, Any]]:
         if not await redisutil.bounded("EXISTS", self.redis.exists(stream), self.call_timeout_s, FeedUnavailable):
             return []
         return await redisutil.bounded("XINFO GROUPS", self.redis.xinfo_groups(stream), self.call_timeout_s,

@@ -134,10 +134,11 @@ class Service:
         if self.recorder is not None:
             self.components.append(self.recorder)
         # work orders, durable outbox (RT, webhook, MQTT bus), SLA cards (hotline/ticketing/component.py)
-        if self.recorder is not None and self.recorder.catalog is not None:
+        catalog = self.recorder.catalog if self.recorder is not None else None
+        if catalog is not None:
             from hotline.qa.store import QaStore
 
-            self.facts.qa_store = QaStore(self.recorder.catalog.engine)
+            self.facts.qa_store = QaStore(catalog.engine)
         self.components.append(self.facts)
         self.ticketing = (build_ticketing(settings.ticketing, self.calls, redis_url=settings.redis.url,
                                           mqtt_host=settings.mqtt.host, mqtt_port=settings.mqtt.port,

@@ -356,6 +356,7 @@ class Dialler:
     # ------------------------------------------------------------------ outcomes
     async def _handle(self, kind: str, item: Any) -> None:
         now = self.clock()
+        job: Job | None
         if kind == "connection":
             if not item.connected:
                 for job in list(self.flight.values()):

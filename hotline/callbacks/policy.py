@@ -325,14 +325,13 @@ def record_outcome(job: Job, outcome: Outcome, policy: SchedulePolicy, now: floa
         outcome = Outcome.NO_INPUT
     started = job.attempt_started_at if job.attempt_started_at is not None else now
     history = (*job.history, AttemptRecord(job.attempts, started, now, outcome, rating))
-    common = {"history": history, "last_outcome": outcome, "uniqueid": None}
+    job = replace(job, history=history, last_outcome=outcome, uniqueid=None)  # the attempt, closed
     if outcome is Outcome.ANSWERED:
-        return replace(job, status=JobStatus.DONE, rating=rating, next_at=None, **common)
+        return replace(job, status=JobStatus.DONE, rating=rating, next_at=None)
     if job.attempts >= max_attempts(job, policy):
-        return replace(job, status=JobStatus.FAILED, next_at=None, reason=f"{job.attempts} attempts, last {outcome}",
-                       **common)
+        return replace(job, status=JobStatus.FAILED, next_at=None, reason=f"{job.attempts} attempts, last {outcome}")
     next_at = next_allowed_at(policy, max(now + policy.gap_s(outcome), job.not_before_at), job.urgent)
-    return replace(job, status=JobStatus.PENDING, next_at=next_at, **common)
+    return replace(job, status=JobStatus.PENDING, next_at=next_at)
 
 
 def connection_lost(job: Job) -> Job:

@@ -53,6 +53,7 @@ from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import overload
 
 from hotline.ivr.agiwire import (
     AgiReply,
@@ -214,6 +215,7 @@ class IvrComponent:
     def _on_ami(self, msg: AmiMessage | None, event: ev.DomainEvent | None) -> None:
         if event is None:
             return
+        s: _Session | None
         if isinstance(event, ev.AsyncAgiStarted):
             if event.uniqueid in self.sessions or not self._accept(event):
                 return
@@ -383,6 +385,11 @@ class IvrComponent:
             log.warning("IVR: work-order lookup failed for linkedid=%s: %s", s.linkedid, exc)
             return CommandFailed(0, str(exc))
         return LookupResult(cmd.number, status is not None, status)
+
+    @overload
+    async def _agi(self, s: _Session, cmd: Command) -> Result: ...
+    @overload
+    async def _agi(self, s: _Session, cmd: GetVariable) -> Result | VariableValue: ...
 
     async def _agi(self, s: _Session, cmd: Command | GetVariable) -> Result | VariableValue:
         """One AGI command: send, then wait for its ``AsyncAGIExec`` (bounded).

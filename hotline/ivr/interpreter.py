@@ -50,7 +50,16 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from hotline.ivr.announcements import Announcement, active_for
-from hotline.ivr.menus import DTMF_DIGITS, Menu
+from hotline.ivr.menus import (
+    DTMF_DIGITS,
+    CollectNode,
+    LanguageNode,
+    LookupNode,
+    Menu,
+    MenuNode,
+    QueueNode,
+    ScheduleNode,
+)
 from hotline.kernel.calendar import status_at
 
 # --------------------------------------------------------------------------------------------
@@ -345,7 +354,7 @@ def _terminal(state: SessionState, command: Command, reason: str, now: float) ->
     return _end(state, outcome, reason, now), (command,)
 
 
-def _hand_over(menu: Menu, state: SessionState, node: Any) -> HandOverToQueue:
+def _hand_over(menu: Menu, state: SessionState, node: QueueNode) -> HandOverToQueue:
     return HandOverToQueue(
         queue=node.queue,
         skills=tuple(node.skills),
@@ -359,9 +368,10 @@ def _hand_over(menu: Menu, state: SessionState, node: Any) -> HandOverToQueue:
 
 def _give_up(menu: Menu, state: SessionState, reason: str, now: float) -> Step:
     """End now, without more input: the fallback queue directly, else hang up."""
-    fb = menu.nodes.get(menu.fallback) if menu.fallback else None
-    if fb is not None and fb.kind == "queue":
-        state = replace(state, node=menu.fallback, path=(*state.path, menu.fallback))
+    fallback = menu.fallback
+    fb = menu.nodes.get(fallback) if fallback else None
+    if fallback is not None and fb is not None and fb.kind == "queue":
+        state = replace(state, node=fallback, path=(*state.path, fallback))
         return _terminal(state, _hand_over(menu, state, fb), reason, now)
     cause = fb.cause if fb is not None and fb.kind == "hangup" else 16
     return _terminal(state, Hangup(cause), reason, now)
@@ -398,32 +408,31 @@ def _enter(menu: Menu, state: SessionState, node_id: str, now: float, hops: tupl
     )
     hops = (*hops, node_id)
     lang = state.language
-    kind = node.kind
-    if kind in ("menu", "language", "collect"):
+    if isinstance(node, (MenuNode, LanguageNode, CollectNode)):
         return _prompt(menu, state, node, ())
-    if kind == "play":
+    if node.kind == "play":
         pending = tuple(PlayPrompt(menu.prompt(p, lang)) for p in node.prompt)
         return _play(menu, replace(state, phase="playing", pending=pending, then=node.next), now, hops)
-    if kind == "announcements":
+    if node.kind == "announcements":
         active = [a for a in active_for(state.facts.announcements, menu.id, now) if a.plays_in(lang)]
         if not active:
             return _enter(menu, state, node.next, now, hops)
         intro = (PlayPrompt(menu.prompt(node.intro, lang), node.skip_digits),) if node.intro else ()
         pending = intro + tuple(PlayPrompt(a.prompt_for(lang), node.skip_digits) for a in active)
         return _play(menu, replace(state, phase="playing", pending=pending, then=node.next), now, hops)
-    if kind == "goto":
+    if node.kind == "goto":
         return _enter(menu, state, node.target, now, hops)
-    if kind == "schedule":
+    if node.kind == "schedule":
         status, warning = _status(menu, node, now)
         if warning:
             state = replace(state, warnings=(*state.warnings, warning))
         target = {"open": node.open, "closed": node.closed, "holiday": node.holiday or node.closed}[status]
         return _enter(menu, state, target, now, hops)
-    if kind == "queue":
+    if node.kind == "queue":
         pending = tuple(PlayPrompt(menu.prompt(p, lang)) for p in node.prompt)
         command = _hand_over(menu, state, node)
         return _play(menu, replace(state, phase="playing", pending=pending, then=command), now, hops)
-    if kind == "hangup":
+    if node.kind == "hangup":
         pending = tuple(PlayPrompt(menu.prompt(p, lang)) for p in node.prompt)
         return _play(menu, replace(state, phase="playing", pending=pending, then=Hangup(node.cause)), now, hops)
     # lookup
@@ -435,7 +444,7 @@ def _enter(menu: Menu, state: SessionState, node_id: str, now: float, hops: tupl
     return replace(state, phase="lookup"), (LookupWorkOrder(number),)
 
 
-def _status(menu: Menu, node: Any, now: float) -> tuple[str, str | None]:
+def _status(menu: Menu, node: ScheduleNode, now: float) -> tuple[str, str | None]:
     """Schedule status; in a year without official holiday data, the provisional tier plus a warning."""
     hours = menu.hours[node.hours]
     status = status_at(hours, now, menu.calendar)
@@ -469,6 +478,7 @@ def _on_playing(menu: Menu, state: SessionState, result: Result, now: float) -> 
 
 def _on_lookup(menu: Menu, state: SessionState, result: Result, now: float) -> Step:
     node = menu.nodes[state.node]
+    assert isinstance(node, LookupNode)  # only _enter's lookup branch sets phase="lookup"
     lang = state.language
     if isinstance(result, LookupResult) and result.found:
         status = node.status_prompts.get(result.status or "", node.unknown_status_prompt)

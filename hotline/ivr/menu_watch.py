@@ -96,9 +96,10 @@ class MenuWatcher:
             MenuError: every problem found.
         """
         async with self._lock:
-            self._seen, self._menu = await asyncio.to_thread(self._load_blocking)
-        log.info("IVR menu %r loaded from %s (%d nodes)", self._menu.id, self.path, len(self._menu.nodes))
-        return self._menu
+            seen, menu = await asyncio.to_thread(self._load_blocking)
+            self._seen, self._menu = seen, menu
+        log.info("IVR menu %r loaded from %s (%d nodes)", menu.id, self.path, len(menu.nodes))
+        return menu
 
     async def reload(self) -> ReloadOutcome:
         """Load the files again; swap the menu only if it is valid.

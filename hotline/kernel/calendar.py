@@ -399,8 +399,8 @@ def parse_calendar_file(data: Mapping[str, Any] | None, source: str = "<dict>") 
     try:
         parsed = _FileIn.model_validate(data)
     except ValidationError as exc:
-        problems = [f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}" for err in exc.errors()]
-        raise CalendarFileError(source, problems) from None
+        invalid = [f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}" for err in exc.errors()]
+        raise CalendarFileError(source, invalid) from None
     problems: list[str] = []
     years: dict[int, YearData] = {}
     for year, y in sorted(parsed.years.items()):

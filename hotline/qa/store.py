@@ -214,7 +214,9 @@ class QaStore:
                         plan_name=sample.plan_name, day=sample.day, seed=sample.seed,
                         plan=json.dumps(sample.plan, ensure_ascii=False, sort_keys=True),
                         summary=json.dumps(summary, ensure_ascii=False), created_at=now, created_by=created_by))
-                    sid = int(res.inserted_primary_key[0])
+                    key = res.inserted_primary_key
+                    assert key is not None  # a one-row INSERT
+                    sid = int(key[0])
                     if sample.calls:
                         await c.execute(insert(t.sample_calls), [{
                             "sample_id": sid, "linkedid": sc.linkedid, "agent": sc.agent,
@@ -245,7 +247,7 @@ class QaStore:
                              .outerjoin(s, s.c.assignment_id == a.c.id)))
 
     @staticmethod
-    def _row(r: Mapping[str, Any]) -> AssignmentRow:
+    def _row(r: Mapping[Any, Any]) -> AssignmentRow:
         return AssignmentRow(
             id=r["id"], sample_id=r["sample_id"], linkedid=r["linkedid"], reviewer=r["reviewer"],
             calibration=bool(r["calibration"]), form=r["form"], created_at=r["created_at"], plan_name=r["plan_name"],

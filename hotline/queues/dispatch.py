@@ -54,7 +54,7 @@ import dataclasses
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -88,10 +88,10 @@ from hotline.queues.events import (
 from hotline.queues.exceptions import CallNotQueued, QueuesError, UnknownQueue
 from hotline.queues.handover import QueueRequest
 from hotline.queues.metrics import MetricsConfig, MetricsState, replay
-from hotline.queues.model import Agent, AgentState, AgentStatus, QueueConfig
+from hotline.queues.model import Agent, AgentState, AgentStatus, QueueConfig, WaitingCall
 from hotline.queues.store import RoutingStore, RoutingStoreError, SnapshotSaver
 from hotline.telephony import events as tev
-from hotline.telephony.ami import AmiClient, AmiConnectionError, AmiError
+from hotline.telephony.ami import AmiClient, AmiConnectionError, AmiError, FieldValue
 from hotline.telephony.calls import CallEvent, LegEnded
 from hotline.telephony.frames import AmiMessage
 from hotline.telephony.tracker import CallTracker
@@ -292,7 +292,7 @@ class Dispatcher:
         """The agent's current state (KeyError if not configured)."""
         return self.state.agent_states[agent_id]
 
-    def waiting(self) -> list[rt.WaitingCall]:
+    def waiting(self) -> list[WaitingCall]:
         """Calls waiting for an agent (not ringing one), in arrival order."""
         return self.state.waiting_calls()
 
@@ -522,7 +522,8 @@ class Dispatcher:
         self.stats.offers += 1
         self._spawn(self._originate(action_id, fields, cmd, agent_uid), f"originate-{cmd.linkedid}")
 
-    async def _originate(self, action_id: str, fields: dict[str, object], cmd: rt.OfferCall, agent_uid: str) -> None:
+    async def _originate(self, action_id: str, fields: Mapping[str, FieldValue], cmd: rt.OfferCall,
+                         agent_uid: str) -> None:
         error, reason = "", "unreachable"
         try:
             resp = await self.ami.action("Originate", fields, timeout=self.settings.action_timeout_s,
@@ -575,7 +576,7 @@ class Dispatcher:
             self._drop(rec)
         if self.settings.voicemail:
             context, exten, priority = ([*self.settings.voicemail.split(","), "s", "1"])[:3]
-            fields: dict[str, object] = {"Channel": cmd.uniqueid, "Context": context, "Exten": exten,
+            fields: dict[str, FieldValue] = {"Channel": cmd.uniqueid, "Context": context, "Exten": exten,
                                          "Priority": priority}
             self._spawn(self._redirect(fields, cmd), f"voicemail-{cmd.linkedid}")
         else:
@@ -583,7 +584,7 @@ class Dispatcher:
                         cmd.linkedid)
             self._spawn(self._hangup(cmd.uniqueid), f"voicemail-{cmd.linkedid}")
 
-    async def _redirect(self, fields: dict[str, object], cmd: rt.SendToVoicemail) -> None:
+    async def _redirect(self, fields: Mapping[str, FieldValue], cmd: rt.SendToVoicemail) -> None:
         try:
             await self.ami.action("Redirect", fields, timeout=self.settings.action_timeout_s, check=True)
         except AmiError as exc:

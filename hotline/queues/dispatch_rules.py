@@ -99,7 +99,7 @@ def call_queued(request: QueueRequest, now: float) -> CallQueued:
 
 
 def originate_fields(offer: OfferCall, caller: CallerLeg, agent_uniqueid: str, *, endpoint: str = "PJSIP/{agent}",
-                     bridge_options: str = "x") -> dict[str, object]:
+                     bridge_options: str = "x") -> dict[str, str | int | bool | dict[str, str]]:
     """AMI ``Originate`` headers that ring ``offer.agent_id`` for the caller of ``caller``.
 
     Args:

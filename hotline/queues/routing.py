@@ -657,9 +657,13 @@ def pick_agent_for_call(state: RoutingState, call: WaitingCall, now: float) -> s
     cfg = state.queues[call.queue]
     skills = call.skills or cfg.skills
     lang = call.language
+    agent_id: str  # the last item of a ready key
     if not skills:
         bucket = state._ready_any.get(lang)
-        return bucket[0][-1] if bucket else None
+        if not bucket:
+            return None
+        agent_id = bucket[0][-1]
+        return agent_id
     min_level, group_open = cfg.stage(now - call.enqueued_at)
     ready_skill = state._ready_skill
     if len(skills) == 1:
@@ -667,7 +671,8 @@ def pick_agent_for_call(state: RoutingState, call: WaitingCall, now: float) -> s
         for level in range(MAX_PROFICIENCY, min_level - 1, -1):
             bucket = ready_skill.get((skill, level, lang))
             if bucket:
-                return bucket[0][-1]
+                agent_id = bucket[0][-1]
+                return agent_id
     else:
         # drive by the skill with the fewest ready agents, then check the others
         levels = range(min_level, MAX_PROFICIENCY + 1)
@@ -703,11 +708,13 @@ def pick_agent_for_call(state: RoutingState, call: WaitingCall, now: float) -> s
             if best_key is not None and best_score == level:
                 break
         if best_key is not None:
-            return best_key[-1]
+            agent_id = best_key[-1]
+            return agent_id
     if group_open and cfg.group is not None:
         bucket = state._ready_group.get((cfg.group, lang))
         if bucket:
-            return bucket[0][-1]
+            agent_id = bucket[0][-1]
+            return agent_id
     return None
 
 
@@ -952,6 +959,7 @@ def handle(state: RoutingState, event: Event, now: float) -> tuple[RoutingState,
         UnknownAgent, UnknownQueue: the event names something not configured (state unchanged).
     """
     out: list[Output] = []
+    entry: _Entry | None
     match event:
         case CallQueued():
             if event.queue not in state.queues:

@@ -580,7 +580,9 @@ class Catalog:
             async with self._tx() as c:
                 res = await c.execute(insert(qa_reviews).values(linkedid=linkedid, reviewer=reviewer, score=score,
                                                                 notes=notes, created_at=at))
-                return int(res.inserted_primary_key[0])
+                key = res.inserted_primary_key
+                assert key is not None  # a one-row INSERT
+                return int(key[0])
         return await self._run("add_review", go())
 
     async def forget_transcript(self, job_id: str) -> None:

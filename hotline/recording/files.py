@@ -106,11 +106,11 @@ def merge_legs(caller: str | Path, agent: str | Path, out: str | Path, default_r
     try:
         for name, path in (("caller", caller), ("agent", agent)):
             if Path(path).exists() and Path(path).stat().st_size > 0:
-                r = wave.open(str(path), "rb")
-                readers.append(r)
-                if r.getsampwidth() != 2 or r.getnchannels() != 1:
-                    raise ValueError(f"{path}: expected 16-bit mono PCM, got {r.getnchannels()} ch x "
-                                     f"{8 * r.getsampwidth()} bit")
+                reader = wave.open(str(path), "rb")
+                readers.append(reader)
+                if reader.getsampwidth() != 2 or reader.getnchannels() != 1:
+                    raise ValueError(f"{path}: expected 16-bit mono PCM, got {reader.getnchannels()} ch x "
+                                     f"{8 * reader.getsampwidth()} bit")
             else:
                 readers.append(None)
                 missing.append(name)

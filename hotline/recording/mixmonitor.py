@@ -294,6 +294,7 @@ class Recorder:
         out = s.host_dir / rel
         fmts = self._formats.pop(cmd.stem, ("wav", "wav"))
         why = self._not_started.pop(cmd.uniqueid, None)
+        reason: str | None  # why skipped or failed (None: closed or queued)
         if why is not None:  # a leg gone before MixMonitor started has no audio: empty, not a failure
             status, reason = ("skipped", "empty") if why == "gone" else ("failed", "MixMonitor not started")
             await self._finish(cmd, ClosedRecording(cmd.linkedid, cmd.seq, rel, str(out), status, reason))
@@ -411,7 +412,9 @@ def build_recorder(settings: Any, ami: AmiClient, calls: Any | None = None) -> R
         speech = settings.speech
         jobs = RedisJobQueue(connect(settings.redis.url), speech.stream, speech.group)
     recorder = Recorder(ami, rec, catalog=catalog, jobs=jobs)
-    recorder.owned = [catalog.close] + ([jobs.redis.aclose] if jobs is not None else [])
+    recorder.owned = [catalog.close]
+    if jobs is not None:
+        recorder.owned.append(jobs.redis.aclose)
     if calls is not None:
         calls.subscribe(recorder.on_call)
     return recorder

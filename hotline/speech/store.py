@@ -15,7 +15,7 @@ Needs Redis >= 7.0 (``XAUTOCLAIM`` returning deleted ids).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Sequence
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
@@ -134,11 +134,11 @@ class RedisJobQueue:
         Returns:
             Up to ``count`` deliveries (empty after ``block_ms`` with nothing new).
         """
-        reply = await _call(
+        reply = cast("list[list[Any]] | None", await _call(  # RESP2: [[stream, [(id, fields), ...]]]
             "XREADGROUP",
             self.redis.xreadgroup(self.group, consumer, {self.stream: ">"}, count=count, block=block_ms),
             self.call_timeout_s + block_ms / 1000.0,
-        )
+        ))
         out: list[Delivery] = []
         for _stream, entries in reply or []:
             for entry_id, fields in entries:

@@ -24,7 +24,9 @@ to it. The first event of a leg carrying another ``Linkedid`` moves the leg to t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from hotline.telephony import events as ev
 
@@ -307,7 +309,8 @@ class CallModel:
         return out
 
 
-_HANDLERS = {
+# event class -> its handler (each takes that class of event)
+_HANDLERS: dict[type[ev.DomainEvent], Callable[[CallModel, Any], list[CallEvent]]] = {
     ev.ChannelCreated: CallModel._on_created,
     ev.ChannelStateChanged: CallModel._on_state,
     ev.CallerIdChanged: CallModel._on_callerid,

@@ -23,6 +23,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Iterator
+from typing import cast
 
 GREETING_PREFIX = b"Asterisk Call Manager/"
 _END = re.compile(rb"\r?\n\r?\n")
@@ -134,7 +135,7 @@ class AmiMessage:
         """The header as one string: the last value if repeated, ``default`` if absent."""
         value = self.headers.get(key)
         if value.__class__ is str:
-            return value  # type: ignore[return-value]
+            return value
         if value is None:
             value = self.get(key)
         if value is None:
@@ -246,7 +247,7 @@ def _parse_raw(raw: bytes, fallback_encoding: str) -> tuple[dict[str, Value], st
         # the split runs in C (map over str.split), no Python loop per header
         lines = text.split("\r\n")
         try:
-            fast: dict[str, Value] = dict(map(str.split, lines, _SEP, _ONE))  # type: ignore[arg-type]
+            fast = cast("dict[str, Value]", dict(map(str.split, lines, _SEP, _ONE)))
         except ValueError:  # a line without ": "
             pass
         else:

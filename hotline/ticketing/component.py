@@ -20,7 +20,8 @@ import inspect
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, cast
 
 import aiohttp
 from redis.asyncio import Redis
@@ -227,11 +228,11 @@ class TranscriptFollower(BackgroundTask):
                 raise
 
     async def _read(self, start: str, block_ms: int | None) -> list[tuple[str, dict[str, str]]]:
-        reply = await redis_call(
+        reply = cast("list[list[Any]] | None", await redis_call(  # RESP2: [[stream, [(id, fields), ...]]]
             "XREADGROUP",
             self.redis.xreadgroup(self.group, self.consumer, {self.stream: start}, count=50, block=block_ms),
             5.0 + (block_ms or 0) / 1000.0,
-        )
+        ))
         return [(str(eid), dict(fields or {})) for _s, entries in reply or [] for eid, fields in entries]
 
     async def poll(self, block_ms: int | None = None) -> int:
@@ -432,7 +433,7 @@ def build(
         if rt_factory is not None and s.monitor.check_closed_in_rt:
             make_client = rt_factory
 
-            def probe_factory(ids: list[str]) -> Awaitable[set[str]]:
+            def probe_factory(ids: Sequence[str]) -> Awaitable[set[str]]:
                 assert component._http is not None
                 return rt_closed_probe(make_client(component._http))(ids)
 

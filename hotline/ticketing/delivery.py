@@ -73,7 +73,7 @@ def backoff_s(failures: int, policy: RetryPolicy, random_01: float = 1.0) -> flo
         random_01: a number in [0, 1] (``random.random()``); 1.0 means no jitter.
     """
     n = max(1, failures)
-    raw = min(policy.cap_s, policy.base_s * 2 ** min(n - 1, 62))
+    raw = min(policy.cap_s, policy.base_s * 2.0 ** min(n - 1, 62))
     return raw * (1.0 - policy.jitter * (1.0 - random_01))
 
 
@@ -130,12 +130,12 @@ def to_fields(event: OutboxEvent) -> dict[str, str]:
     }
 
 
-def decode_fields(fields: Mapping[Any, Any]) -> dict[str, str]:
-    """Entry fields (bytes or str keys/values from redis-py) as ``{str: str}``."""
+def decode_fields(fields: Mapping[Any, Any] | None) -> dict[str, str]:
+    """Entry fields (bytes or str keys/values from redis-py) as ``{str: str}`` (None, a deleted entry: ``{}``)."""
     return {_s(k): _s(v) for k, v in (fields or {}).items()}
 
 
-def from_fields(fields: Mapping[Any, Any]) -> OutboxEvent:
+def from_fields(fields: Mapping[Any, Any] | None) -> OutboxEvent:
     """The event stored in an entry.
 
     Raises:

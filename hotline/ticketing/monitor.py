@@ -29,7 +29,7 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 from redis.asyncio import Redis
 
@@ -105,7 +105,7 @@ class WorkOrderIndex:
             cursor, page = await redis_call(
                 "HSCAN", self.redis.hscan(self.key, cursor, count=1000), self.call_timeout_s
             )
-            for linkedid, raw in page.items():
+            for linkedid, raw in cast("dict[str, str]", page).items():  # a dict (no NOVALUES)
                 try:
                     out.append(WorkOrderRecord.from_json(raw))
                 except (ValueError, KeyError) as exc:

@@ -43,7 +43,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
@@ -235,11 +235,11 @@ class RedisOutbox:
         """
         start = "0" if own_pending else ">"
         block = None if own_pending else block_ms
-        reply = await redis_call(
+        reply = cast("list[list[Any]] | None", await redis_call(  # RESP2: [[stream, [(id, fields), ...]]]
             "XREADGROUP",
             self.redis.xreadgroup(sink, consumer, {self.stream(sink): start}, count=count, block=block),
             self.call_timeout_s + (block or 0) / 1000.0,
-        )
+        ))
         out: list[tuple[str, dict[str, str] | None]] = []
         for _stream, entries in reply or []:
             for entry_id, fields in entries:
@@ -300,7 +300,7 @@ class RedisOutbox:
             "attempts": str(attempts), "dead_at": repr(now),
         }
         pipe = self.redis.pipeline(transaction=True)
-        pipe.xadd(self.dead_stream(sink), dead_fields)
+        pipe.xadd(self.dead_stream(sink), dead_fields)  # type: ignore[arg-type]
         pipe.xack(self.stream(sink), sink, entry_id)
         pipe.hdel(self.retries_key(sink), entry_id)
         replies = await redis_call("MULTI XADD dead", pipe.execute(), self.call_timeout_s)
@@ -360,7 +360,7 @@ class RedisOutbox:
         rows = await redis_call(
             "XRANGE", self.redis.xrange(self.dead_stream(sink), count=count), self.call_timeout_s
         )
-        return [_dead(str(dead_id), decode_fields(f)) for dead_id, f in rows]
+        return [_dead(str(dead_id), decode_fields(f)) for dead_id, f in rows or []]
 
     async def replay(self, sink: str, dead_id: str) -> str:
         """Put a dead-letter entry back on the sink's stream (same event id) and delete it from the dead letters.

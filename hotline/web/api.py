@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
@@ -413,7 +413,8 @@ def openapi_document() -> dict[str, Any]:
         models |= {m for m in (r.body, r.response) if m is not None}
     components: dict[str, Any] = {}
     for m in sorted(models, key=lambda m: m.__name__):
-        mode = "validation" if m.__name__.endswith(("In", "Change", "Request")) else "serialization"
+        inbound = m.__name__.endswith(("In", "Change", "Request"))
+        mode: Literal["validation", "serialization"] = "validation" if inbound else "serialization"
         schema = m.model_json_schema(ref_template="#/components/schemas/{model}", mode=mode)
         components.update(schema.pop("$defs", {}))
         components[m.__name__] = schema

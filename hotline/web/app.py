@@ -97,7 +97,7 @@ async def guard(request: web.Request, handler: Callable[[web.Request], Awaitable
         http_exc = request.match_info.http_exception
         if http_exc is not None:
             if _is_api(request):
-                body = {"error_id": "not-found" if http_exc.status == 404 else "method-not-allowed",
+                body: dict[str, Any] = {"error_id": "not-found" if http_exc.status == 404 else "method-not-allowed",
                         "message": http_exc.reason, "details": {}}
                 return web.json_response(body, status=http_exc.status, headers={
                     k: v for k, v in http_exc.headers.items() if k.lower() == "allow"})

@@ -75,7 +75,8 @@ class StaffingSample:
 class Floor(Protocol):
     """Agents, queues and statistics (see the module docstring)."""
 
-    metrics: MetricsState
+    @property
+    def metrics(self) -> MetricsState: ...  # read-only (an attribute or a property)
 
     def agents(self) -> list[AgentRow]: ...
 

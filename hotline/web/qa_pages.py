@@ -103,7 +103,7 @@ def _who(request: web.Request) -> Principal:
     who = request.get(PRINCIPAL)
     if who is None:  # mounted without the web app's guard: refuse rather than serve
         raise NotAuthenticated("log in first")
-    return who  # type: ignore[no-any-return]
+    return who
 
 
 def _audit(d: QaDeps, who: Principal, action: str, target: str, outcome: str = "ok", **details: object) -> None:

@@ -44,7 +44,7 @@ class RoutingFloor:
 
     @property
     def metrics(self) -> MetricsState:
-        return self.d.metrics  # type: ignore[no-any-return]
+        return self.d.metrics
 
     def subscribe(self, on_change: Callable[[], None]) -> None:
         self._subscribers.append(on_change)

@@ -99,7 +99,7 @@ def parse_users(data: object, source: str = "<users>") -> dict[str, User]:
         if extra:
             problems.append(f"{where}: unknown keys {sorted(extra)}")
         try:
-            role = Role(rec.get("role"))
+            role = Role(rec.get("role", ""))
         except ValueError:
             problems.append(f"{where}.role: one of {[r.value for r in Role]}, got {rec.get('role')!r}")
             continue

@@ -143,7 +143,7 @@ def build_board(
     for q in [*queues, *extra]:
         c = metrics.daily(day, q.name)
         ws = waiting_by_q.get(q.name, [])
-        row = {"name": q.name, "skills": list(q.skills), "service_level_s": q.service_level_s,
+        row: dict[str, Any] = {"name": q.name, "skills": list(q.skills), "service_level_s": q.service_level_s,
                "waiting": len(ws), "longest_wait_s": round(max((now - w.first_queued_at for w in ws), default=0.0), 1)}
         row.update(counters_json(c, variant))
         row["sl_below_target"] = row["sl_ratio"] is not None and row["sl_ratio"] < target_ratio

@@ -70,23 +70,22 @@ def dtmf_routes(menu: Menu, language_key: str | None = None) -> dict[str, DtmfRo
         for node_id, keys in frontier:
             node = menu.nodes[node_id]
             edges: list[tuple[str, str]] = []
-            kind = node.kind
-            if kind == "queue":
+            if node.kind == "queue":
                 routes[node_id] = DtmfRoute(node_id, node.queue, tuple(node.skills), keys)
                 continue
-            if kind == "language":
+            if node.kind == "language":
                 options = sorted(node.options)
                 key = language_key if language_key in node.options else options[0]
                 edges.append((node.next, keys + key))
-            elif kind == "menu":
+            elif node.kind == "menu":
                 for key, opt in sorted(node.options.items()):
                     if opt.when == "always" and key.isdigit():
                         edges.append((opt.next, keys + key))
-            elif kind in ("play", "announcements"):
+            elif node.kind == "play" or node.kind == "announcements":
                 edges.append((node.next, keys))
-            elif kind == "goto":
+            elif node.kind == "goto":
                 edges.append((node.target, keys))
-            elif kind == "schedule":
+            elif node.kind == "schedule":
                 edges.append((node.open, keys))
             for target, k in edges:
                 if target not in seen:

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from hotline.ivr.menus import Menu
+from hotline.ivr.menus import LanguageNode, Menu, MenuNode
 
 #: sound formats Asterisk plays, and their bytes per second when raw (no header)
 RAW_BYTES_PER_S = {"sln": 16000, "sln16": 32000, "ulaw": 8000, "alaw": 8000, "ul": 8000, "al": 8000,
@@ -154,19 +154,18 @@ def walk_route(menu: Menu, keys: str, durations: Mapping[str, float]) -> RouteTi
     pending = list(keys)
     for _ in range(len(menu.nodes) * (len(keys) + 1) + 1):
         node = menu.nodes[node_id]
-        kind = node.kind
-        if kind in ("language", "menu"):
+        if isinstance(node, (LanguageNode, MenuNode)):
             if not pending:
                 raise RouteError(f"keys {keys!r} end at input node {node_id!r}")
             key = pending.pop(0)
             names = list(node.prompt)
-            if kind == "menu":
+            if isinstance(node, MenuNode):
                 names += [o.prompt for o in node.options.values() if o.when == "always" and o.prompt]
             prompt_s = sum(durations.get(menu.prompt(n, language), 0.0) for n in names)
             steps.append(KeyStep(node_id, key, round(lead_s, 3), round(prompt_s, 3), commands + len(names),
                                  menu.timeout_ms(node) / 1000))
             lead_s, commands = 0.0, 0
-            if kind == "language":
+            if isinstance(node, LanguageNode):
                 if key not in node.options:
                     raise RouteError(f"key {key!r} is not an option of {node_id!r}")
                 language = node.options[key]
@@ -177,23 +176,23 @@ def walk_route(menu: Menu, keys: str, durations: Mapping[str, float]) -> RouteTi
                 if option is None or option.when != "always":
                     raise RouteError(f"key {key!r} is not an option of {node_id!r}")
                 node_id = option.next
-        elif kind == "play":
+        elif node.kind == "play":
             lead_s += sum(durations.get(menu.prompt(n, language), 0.0) for n in node.prompt)
             commands += len(node.prompt)
             node_id = node.next
-        elif kind == "announcements":
+        elif node.kind == "announcements":
             node_id = node.next  # no active hot topics in the demo's namespace
-        elif kind == "goto":
+        elif node.kind == "goto":
             node_id = node.target
-        elif kind == "schedule":
+        elif node.kind == "schedule":
             node_id = node.open
-        elif kind == "queue":
+        elif node.kind == "queue":
             if pending:
                 raise RouteError(f"keys {keys!r}: {''.join(pending)!r} left at queue node {node_id!r}")
             tail = lead_s + sum(durations.get(menu.prompt(n, language), 0.0) for n in node.prompt)
             return RouteTiming(tuple(steps), node_id, round(tail, 3), commands + len(node.prompt) + 2)
         else:
-            raise RouteError(f"the simulator does not press through {kind} node {node_id!r}")
+            raise RouteError(f"the simulator does not press through {node.kind} node {node_id!r}")
     raise RouteError(f"keys {keys!r} loop in the menu")
 
 
