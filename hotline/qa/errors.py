@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hotline.kernel.errors import HotlineError
+from hotline.kernel.errors import HotlineError, ProblemsError
 
 
 class QaError(HotlineError):
@@ -12,15 +12,13 @@ class QaError(HotlineError):
     error_id = "qa-error"
 
 
-class PlanError(QaError, ValueError):
+class PlanError(QaError, ProblemsError):
     """A sampling plan or scoring form file is invalid; ``problems`` lists every problem (file, path, message)."""
 
     status_code = 400
     error_id = "invalid-plan"
 
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__("invalid QA configuration:\n  " + "\n  ".join(problems))
+    headline = "invalid QA configuration"
 
 
 class UnknownPlan(QaError, KeyError):
@@ -37,15 +35,14 @@ class UnknownPlan(QaError, KeyError):
         return str(self.args[0])
 
 
-class InvalidAnswers(QaError, ValueError):
+class InvalidAnswers(QaError, ProblemsError):
     """A submitted score does not match its form (missing, unknown or invalid answers)."""
 
     status_code = 400
     error_id = "invalid-answers"
 
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__("invalid score: " + "; ".join(problems))
+    headline = "invalid score"
+    inline = True
 
 
 class ScoreLocked(QaError):

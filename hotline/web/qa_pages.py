@@ -378,15 +378,15 @@ def build_qa_app(settings: Any, audit: AuditLog) -> web.Application:
         PlanError: the plans file is invalid.
         OSError / ValueError: the media key cannot be read or created.
     """
+    from hotline.kernel.keyfile import load_or_create_key
     from hotline.qa.plans import load_definitions
-    from hotline.qa.settings import load_or_create_media_key
     from hotline.recording.catalog import Catalog
 
     cfg, rec = settings.qa, settings.recording
     catalog = Catalog(rec.catalog.url, timeout_s=rec.catalog.timeout_s)
     deps = QaDeps(store=QaStore(catalog.engine, timeout_s=rec.catalog.timeout_s),
                   defs=load_definitions(cfg.plans_file), storage_root=cfg.storage_root or rec.host_dir,
-                  media_key=load_or_create_media_key(cfg.media_key_file), audit=audit,
+                  media_key=load_or_create_key(cfg.media_key_file, "QA media key"), audit=audit,
                   media_url_ttl_s=cfg.media_url_ttl_s, timezone=rec.tz)
     app = qa_app(deps)
 
