@@ -1,6 +1,6 @@
 """Errors of the web layer and the one mapping of request errors to HTTP statuses.
 
-An API error answers ``{"error_id": ..., "message": ..., "details": {...}}`` with ``status_code``
+An API error answers ``{"error_id": ..., "message": ..., "details": {...}}`` with the status :func:`status_of` gives
 (see ``ErrorBody`` in :mod:`hotline.web.schemas`).
 """
 

@@ -36,12 +36,22 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from hotline.qa.errors import BadMediaLink, InvalidAnswers, NotAssigned, PathEscape, QaError, ScoreLocked, UnknownPlan
+from hotline.kernel.errors import ProblemsError
+from hotline.qa.errors import (
+    BadMediaLink,
+    InvalidAnswers,
+    NotAssigned,
+    PathEscape,
+    PlanError,
+    QaError,
+    ScoreLocked,
+    UnknownPlan,
+)
 from hotline.qa.plans import QaDefinitions
 from hotline.qa.privacy import check_media, mask_text, mask_words, resolve_under, sign_media
 from hotline.qa.scoring import ScoringForm, compute_score
 from hotline.qa.service import calibration
-from hotline.qa.store import AssignmentRow, QaStore, QaStoreUnavailable
+from hotline.qa.store import AssignmentRow, QaStore, QaStoreUnavailable, SampleExists
 from hotline.speech.transcript import Transcript
 from hotline.web.api import PRINCIPAL
 from hotline.web.audit import AuditEntry, AuditLog
@@ -111,20 +121,29 @@ def _audit(d: QaDeps, who: Principal, action: str, target: str, outcome: str = "
                               details=dict(details), outcome=outcome))
 
 
+#: each QA failure's request error category (the category's HTTP status is in ``web.errors.HTTP_STATUS``)
+QA_CATEGORY: tuple[tuple[type[QaError], type[WebError]], ...] = (
+    (NotAssigned, Forbidden),
+    (PathEscape, Forbidden),
+    (BadMediaLink, Forbidden),
+    (ScoreLocked, Conflict),
+    (SampleExists, Conflict),
+    (InvalidAnswers, InvalidRequest),
+    (PlanError, InvalidRequest),
+    (UnknownPlan, NotFound),
+    (QaStoreUnavailable, Unavailable),
+)
+
+
 def _to_web(exc: QaError) -> WebError:
-    """A QA error as the web layer's error (status and id kept)."""
-    details = {"qa_error": exc.error_id}
-    if isinstance(exc, NotAssigned | PathEscape | BadMediaLink):
-        return Forbidden(str(exc) if not isinstance(exc, PathEscape) else "recording not available", details)
-    if isinstance(exc, ScoreLocked):
-        return Conflict(str(exc), details)
-    if isinstance(exc, InvalidAnswers):
-        return InvalidRequest(str(exc), details | {"problems": exc.problems})
-    if isinstance(exc, UnknownPlan):
-        return NotFound(str(exc), details)
-    if isinstance(exc, QaStoreUnavailable):
-        return Unavailable(str(exc), details)
-    return WebError(str(exc), details)
+    """A QA error as the web layer's request error: its category from :data:`QA_CATEGORY` (else the
+    500 base), the QA ``error_id`` in ``details["qa_error"]``, the problems of a problems error in
+    ``details["problems"]``; a path escape shows only "recording not available"."""
+    details: dict[str, object] = {"qa_error": exc.error_id}
+    if isinstance(exc, ProblemsError):
+        details["problems"] = exc.problems
+    category = next((cat for cls, cat in QA_CATEGORY if isinstance(exc, cls)), WebError)
+    return category("recording not available" if isinstance(exc, PathEscape) else str(exc), details)
 
 
 @web.middleware
