@@ -229,7 +229,7 @@ class SlaMonitor:
                 if inspect.isawaitable(result):
                     await result
         except Exception:  # a reminder hook must not stop the monitor
-            log.exception("SLA card hook failed for %s", event.event_id)
+            log.exception("SLA card hook failed for %s (linkedid=%s)", event.event_id, event.linkedid)
 
     async def start(self) -> None:
         """Start the task (returns at once; idempotent)."""
