@@ -122,7 +122,7 @@ async def probe_vosk(settings: Settings, timeout_s: float) -> Probe:
     try:
         path = await asyncio.to_thread(resolve_model_path, getattr(scfg, "model_path", None))
         return Probe("vosk", True, f"model {path}")
-    except Exception as exc:  # ModelNotFound and friends: the message says what is missing
+    except OSError as exc:  # ModelNotFound (a FileNotFoundError), an unreadable folder: the message says which
         return Probe("vosk", False, f"{exc} -- set speech.model_path or $HOTLINE_VOSK_MODEL")
 
 

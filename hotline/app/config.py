@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from hotline.callbacks.settings import CallbacksSettings
 from hotline.ivr.settings import IvrConfig
 from hotline.kernel.calendar import CalendarSettings
 from hotline.kernel.errors import ConfigError
 from hotline.kernel.settings import MqttConfig, RedisConfig
+from hotline.kernel.yamlmodel import load_model
 from hotline.qa.settings import QaConfig
 from hotline.queues.config import RoutingSettings
 from hotline.recording.settings import RecordingSettings
@@ -79,19 +78,4 @@ def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
         path = os.environ.get("HOTLINE_CONFIG") or None
     if path is None:
         return Settings()
-    src = Path(path)
-    try:
-        data: Any = yaml.safe_load(src.read_text(encoding="utf-8")) or {}
-    except OSError as exc:
-        raise ConfigError([f"{src}: cannot read: {exc.strerror}"]) from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError([f"{src}: not valid YAML: {exc}"]) from exc
-    if not isinstance(data, dict):
-        raise ConfigError([f"{src}: the top level must be a mapping, got {type(data).__name__}"])
-    try:
-        return Settings.model_validate(data)
-    except ValidationError as exc:
-        problems = [
-            f"{src}: {'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}" for err in exc.errors()
-        ]
-        raise ConfigError(problems) from exc
+    return load_model(path, Settings, ConfigError)

@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import datetime as dt
 import logging
@@ -19,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from hotline.kernel import redisutil
+from hotline.kernel.background import BackgroundTask, periodically
 from hotline.kernel.errors import HotlineError
 
 log = logging.getLogger("hotline.ops")
@@ -70,7 +70,7 @@ class BacklogGauges:
         self.speech_stream, self.speech_group = speech_stream, speech_group
         self.interval_s, self.active_s, self.call_timeout_s = interval_s, active_s, call_timeout_s
         self.values: dict[str, float] = {}
-        self._task: asyncio.Task[None] | None = None
+        self._bg = BackgroundTask("ops-gauges")
 
     def gauges(self) -> Mapping[str, float]:
         return dict(self.values)
@@ -99,21 +99,14 @@ class BacklogGauges:
         return self.values
 
     async def _run(self) -> None:
-        while True:
-            try:
-                await self.poll()
-            except FeedUnavailable as exc:
-                log.warning("%s", exc)
-            await asyncio.sleep(self.interval_s)
+        await periodically(self.poll, self.interval_s, self._bg.stopping, what="ops gauges",
+                           expected=(FeedUnavailable,), warning="%s", logger=log)
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="ops-gauges")
+        self._bg.start(self._run)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self._bg.stop()
         await self.redis.aclose()
 
 

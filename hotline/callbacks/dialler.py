@@ -67,6 +67,7 @@ from hotline.callbacks.numbers import normalise_number
 from hotline.callbacks.policy import SchedulePolicy
 from hotline.callbacks.settings import CallbacksSettings
 from hotline.callbacks.store import CallbackStore
+from hotline.kernel.background import BackgroundTask
 from hotline.kernel.calendar import DEFAULT_CALENDAR, WorkingCalendar
 from hotline.queues.model import WaitingCall
 from hotline.telephony import events as ev
@@ -130,9 +131,8 @@ class Dialler:
         self._undecided: dict[str, tuple[int, float]] = {}  # attempt id -> (Reason, monotonic deadline)
         self._inbox: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
         self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._bg = BackgroundTask("callbacks-dialler")
         self._need_resolve = False
-        self._stopping = False
         self.originates = 0  # Originate actions sent (tests, metrics)
         ami.subscribe(self._on_ami)
 
@@ -140,7 +140,7 @@ class Dialler:
     async def start(self) -> None:
         """Load in-flight jobs left by a previous run (they become UNKNOWN), re-publish unreported
         results, start the task."""
-        if self._task is not None:
+        if self._bg.started:
             return
         for job in await self.store.open_jobs():
             if job.status.in_flight:
@@ -152,16 +152,10 @@ class Dialler:
             if job.kind is JobKind.SATISFACTION and job.status in (JobStatus.DONE, JobStatus.FAILED) \
                     and not job.meta.get("reported"):
                 await self._report(job)
-        self._task = asyncio.create_task(self._run(), name="callbacks-dialler")
+        self._bg.start(self._run)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._stopping = True
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await asyncio.wait_for(self._task, 5.0)
-            self._task = None
-            self._stopping = False
+        await self._bg.stop(cancel_wait_s=5.0)
 
     def wake(self) -> None:
         """Run a tick now (new job, clock moved in a test)."""
@@ -254,7 +248,7 @@ class Dialler:
 
     # ------------------------------------------------------------------ the one task
     async def _run(self) -> None:
-        while not self._stopping:
+        while not self._bg.stopping.is_set():
             try:
                 while not self._inbox.empty():
                     kind, item = self._inbox.get_nowait()

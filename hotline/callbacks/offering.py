@@ -62,7 +62,7 @@ USER_EVENT = "HotlineCallbackOffer"
 Accept = Callable[..., Awaitable[Any]]
 
 
-class CallbackOffers(BackgroundTask):
+class CallbackOffers:
     """Offers waiting callers a callback (a service component: ``start`` / ``stop``, one task).
 
     Args:
@@ -75,8 +75,6 @@ class CallbackOffers(BackgroundTask):
         accept: ``CallbacksComponent.accept_callback``.
         clock: epoch seconds.
     """
-
-    task_name = "callbacks-offers"
 
     def __init__(self, ami: AmiClient, settings: CallbacksSettings, *,
                  waiting: Callable[[], Sequence[WaitingCall]],
@@ -96,8 +94,8 @@ class CallbackOffers(BackgroundTask):
         self.excluded: set[str] = set()  # linkedids never offered (citizens being called back)
         self.outcomes: dict[str, str] = {}  # linkedid -> last decision (tests, logs)
         self._inbox: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
-        self._task: asyncio.Task[None] | None = None
-        self._stop = asyncio.Event()
+        self._bg = BackgroundTask("callbacks-offers")
+        self._stop = self._bg.stopping
         ami.subscribe(self._on_ami)
 
     # ------------------------------------------------------------------ inputs (sync: pump, routing worker)
@@ -112,6 +110,14 @@ class CallbackOffers(BackgroundTask):
             self._inbox.put_nowait(("hangup", event))
 
     # ------------------------------------------------------------------ the task
+    async def start(self) -> None:
+        """Start the task (returns at once; idempotent)."""
+        self._bg.start(self._run)
+
+    async def stop(self) -> None:
+        """Ask the task to stop, cancel it and wait for it to end (idempotent)."""
+        await self._bg.stop()
+
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         next_check = loop.time() + self.settings.offer_check_s

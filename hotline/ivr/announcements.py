@@ -13,21 +13,20 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from hotline.kernel.errors import HotlineError
+from hotline.kernel.errors import ProblemsError
 
 ALL_MENUS = "*"  # in ``menus``: the announcement targets every menu
 
 
-class AnnouncementError(HotlineError, ValueError):
+class AnnouncementError(ProblemsError):
     """An announcement dict is invalid.
 
     Attributes:
         problems: one line per problem, ``"<field>: <what is wrong>"``.
     """
 
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__("invalid announcement: " + "; ".join(problems))
+    headline = "invalid announcement"
+    inline = True
 
 
 @dataclass(frozen=True, slots=True)

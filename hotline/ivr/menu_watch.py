@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hotline.ivr.menus import Menu, MenuError, load_menu
+from hotline.kernel.background import BackgroundTask, periodically
 from hotline.kernel.calendar import DEFAULT_CALENDAR, WorkingCalendar
 
 log = logging.getLogger("hotline.ivr.menus")
@@ -65,7 +66,7 @@ class MenuWatcher:
         self.calendar = calendar
         self._menu: Menu | None = None
         self._seen: Fingerprint = ()
-        self._task: asyncio.Task[None] | None = None
+        self._bg = BackgroundTask("ivr-menu-watch")
         self._lock = asyncio.Lock()
         self.reloads = 0
         self.refusals = 0
@@ -133,24 +134,16 @@ class MenuWatcher:
         return await self.reload()
 
     async def _poll(self) -> None:
-        while True:
-            await asyncio.sleep(self.interval_s)  # a period, not a wait for something
-            try:
-                await self.check()
-            except Exception:  # a watcher bug must not end the polling
-                log.exception("IVR menu watcher failed; retrying in %.1fs", self.interval_s)
+        # a watcher bug is logged by periodically() and does not end the polling
+        await periodically(self.check, self.interval_s, self._bg.stopping, what="IVR menu watcher",
+                           delay_first=True, logger=log)
 
     async def start(self) -> None:
         """Load the menu (if not yet) and start polling."""
         if self._menu is None:
             await self.load()
-        if self._task is None:
-            self._task = asyncio.create_task(self._poll(), name="ivr-menu-watch")
+        self._bg.start(self._poll)
 
     async def stop(self) -> None:
         """Stop polling."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._bg.stop()

@@ -69,7 +69,7 @@ from pydantic import (
 )
 
 from hotline.kernel.calendar import DEFAULT_CALENDAR, BusinessHours, WorkingCalendar
-from hotline.kernel.errors import HotlineError
+from hotline.kernel.errors import ProblemsError
 
 # --------------------------------------------------------------------------------------------
 # Problems and the one exception
@@ -117,17 +117,17 @@ class MenuProblem:
         return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
 
 
-class MenuError(HotlineError, ValueError):
+class MenuError(ProblemsError):
     """The menu cannot be loaded; :attr:`problems` lists every problem found.
 
     Attributes:
         problems: all problems, in file then discovery order.
     """
 
+    problems: list[MenuProblem]
+
     def __init__(self, problems: list[MenuProblem]) -> None:
-        self.problems = problems
-        lines = "\n".join(f"  {p}" for p in problems)
-        super().__init__(f"menu has {len(problems)} problem(s):\n{lines}")
+        super().__init__(problems, headline=f"menu has {len(problems)} problem(s)")
 
 
 # --------------------------------------------------------------------------------------------

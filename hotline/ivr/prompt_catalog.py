@@ -12,16 +12,17 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from hotline.kernel.errors import HotlineError
+from hotline.kernel.errors import ProblemsError
 
 
-class PromptCatalogError(HotlineError, ValueError):
+class PromptCatalogError(ProblemsError):
     """The catalog is unreadable or invalid; ``problems`` lists every problem."""
+
+    inline = True
 
     def __init__(self, source: str, problems: list[str]) -> None:
         self.source = source
-        self.problems = problems
-        super().__init__(f"{source}: " + "; ".join(problems))
+        super().__init__(problems, headline=source)
 
 
 class PromptCatalog(BaseModel):

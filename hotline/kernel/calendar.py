@@ -59,7 +59,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from hotline.kernel.errors import HotlineError
+from hotline.kernel.errors import HotlineError, ProblemsError
 
 log = logging.getLogger("hotline.calendar")
 
@@ -80,7 +80,7 @@ class CalendarError(HotlineError, ValueError):
     """Base class for working-calendar errors."""
 
 
-class CalendarFileError(CalendarError):
+class CalendarFileError(CalendarError, ProblemsError):
     """The operator's calendar file is unreadable or invalid.
 
     Attributes:
@@ -88,10 +88,11 @@ class CalendarFileError(CalendarError):
         problems: one human-readable line per problem (``years.2027.holidays: ...``).
     """
 
+    inline = True
+
     def __init__(self, source: str, problems: list[str]) -> None:
         self.source = source
-        self.problems = problems
-        super().__init__(f"{source}: " + "; ".join(problems))
+        super().__init__(problems, headline=source)
 
 
 # --- what a source knows about one year -------------------------------------------------------------

@@ -6,17 +6,50 @@ of a log). Library errors are translated into these at the adapter boundary.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
 
 class HotlineError(Exception):
     """Base class of every error hotline raises on purpose."""
 
 
-class ConfigError(HotlineError, ValueError):
+class ProblemsError(HotlineError, ValueError):
+    """Something (a file, a form, a request) is invalid; ``problems`` lists every problem found.
+
+    Report every problem together rather than the first one. The message is ``headline`` followed
+    by the problems, one per indented line (``inline = False``, the default) or ``"; "``-separated
+    on one line (``inline = True``)::
+
+        invalid configuration:
+          hotline.yaml: ami.port: Input should be a valid integer
+
+    Attributes:
+        problems: the problems as given (strings, or objects whose ``str()`` is one line).
+    """
+
+    #: the message's first part (a subclass sets it, or passes ``headline=``)
+    headline: ClassVar[str] = "invalid"
+    #: problems ``"; "``-joined on the headline's line instead of one per indented line
+    inline: ClassVar[bool] = False
+
+    def __init__(self, problems: Sequence[Any], headline: str | None = None) -> None:
+        self.problems: list[Any] = list(problems)
+        super().__init__(problem_text(headline if headline is not None else self.headline, self.problems,
+                                      inline=self.inline))
+
+
+def problem_text(headline: str, problems: Sequence[object], *, inline: bool = False) -> str:
+    """``headline: a; b`` (inline) or ``headline:`` then each problem on its own line indented by two spaces."""
+    if inline:
+        return f"{headline}: " + "; ".join(str(p) for p in problems)
+    return f"{headline}:" + "".join(f"\n  {p}" for p in problems)
+
+
+class ConfigError(ProblemsError):
     """The configuration is invalid; ``problems`` lists every problem found (file, key path, message)."""
 
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__("invalid configuration:\n  " + "\n  ".join(problems))
+    headline = "invalid configuration"
 
 
 class LabError(HotlineError):

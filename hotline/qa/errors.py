@@ -1,32 +1,31 @@
-"""QA errors: one class per failure, each with the HTTP status a web handler answers with."""
+"""QA errors: one class per failure, each with a stable ``error_id``.
+
+No HTTP here: the web layer maps each to a request error category
+(``hotline.web.qa_pages``), whose status is in the one mapping :data:`hotline.web.errors.HTTP_STATUS`.
+"""
 
 from __future__ import annotations
 
-from hotline.kernel.errors import HotlineError
+from hotline.kernel.errors import HotlineError, ProblemsError
 
 
 class QaError(HotlineError):
     """Base class of the QA package's errors."""
 
-    status_code = 500
     error_id = "qa-error"
 
 
-class PlanError(QaError, ValueError):
+class PlanError(QaError, ProblemsError):
     """A sampling plan or scoring form file is invalid; ``problems`` lists every problem (file, path, message)."""
 
-    status_code = 400
     error_id = "invalid-plan"
 
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__("invalid QA configuration:\n  " + "\n  ".join(problems))
+    headline = "invalid QA configuration"
 
 
 class UnknownPlan(QaError, KeyError):
     """No plan (or form) of that name."""
 
-    status_code = 404
     error_id = "unknown-plan"
 
     def __init__(self, name: str, known: list[str]) -> None:
@@ -37,21 +36,18 @@ class UnknownPlan(QaError, KeyError):
         return str(self.args[0])
 
 
-class InvalidAnswers(QaError, ValueError):
+class InvalidAnswers(QaError, ProblemsError):
     """A submitted score does not match its form (missing, unknown or invalid answers)."""
 
-    status_code = 400
     error_id = "invalid-answers"
 
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__("invalid score: " + "; ".join(problems))
+    headline = "invalid score"
+    inline = True
 
 
 class ScoreLocked(QaError):
     """The assignment's score was already submitted: a submitted score is final."""
 
-    status_code = 409
     error_id = "score-locked"
 
     def __init__(self, assignment_id: int) -> None:
@@ -62,7 +58,6 @@ class ScoreLocked(QaError):
 class NotAssigned(QaError, PermissionError):
     """A reviewer asked for a call or recording that is not assigned to them."""
 
-    status_code = 403
     error_id = "not-assigned"
 
     def __init__(self, user: str, what: str) -> None:
@@ -74,7 +69,6 @@ class NotAssigned(QaError, PermissionError):
 class PathEscape(QaError, PermissionError):
     """A recording path would leave the storage root (``..``, encoded dots, absolute, symlink out)."""
 
-    status_code = 403
     error_id = "path-escape"
 
     def __init__(self, path: str, why: str) -> None:
@@ -86,5 +80,4 @@ class PathEscape(QaError, PermissionError):
 class BadMediaLink(QaError, PermissionError):
     """A recording URL whose signature is wrong, whose time ran out, or that belongs to someone else."""
 
-    status_code = 403
     error_id = "bad-media-link"

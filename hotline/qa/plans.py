@@ -31,9 +31,9 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from hotline.kernel.yamlmodel import read_yaml, validation_problems
 from hotline.qa.errors import PlanError, UnknownPlan
 from hotline.qa.scoring import ScoringForm
 
@@ -170,9 +170,7 @@ def parse_definitions(data: Any, source: str = "<qa>") -> QaDefinitions:
     try:
         return QaDefinitions.model_validate(data)
     except ValidationError as exc:
-        problems = [
-            f"{source}: {'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}" for err in exc.errors()
-        ]
+        problems = validation_problems(exc, source)
         # the cross-reference check runs only on a valid tree: redo it on the raw data so it is reported too
         plans, forms = data.get("plans"), data.get("forms")
         if isinstance(plans, dict):
@@ -190,11 +188,4 @@ def load_definitions(path: str | os.PathLike[str]) -> QaDefinitions:
     Raises:
         PlanError: unreadable file, bad YAML, or invalid plans/forms (every problem listed).
     """
-    src = Path(path)
-    try:
-        data = yaml.safe_load(src.read_text(encoding="utf-8")) or {}
-    except OSError as exc:
-        raise PlanError([f"{src}: cannot read: {exc.strerror}"]) from exc
-    except yaml.YAMLError as exc:
-        raise PlanError([f"{src}: not valid YAML: {exc}"]) from exc
-    return parse_definitions(data, str(src))
+    return parse_definitions(read_yaml(path, PlanError, empty={}), str(Path(path)))

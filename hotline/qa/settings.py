@@ -13,9 +13,7 @@ The QA tables live in the recording catalog (``recording.catalog.url``, Alembic 
 
 from __future__ import annotations
 
-import base64
 import os
-import secrets
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -40,24 +38,3 @@ class QaConfig(BaseModel):
     storage_root: Path | None = None
     media_key_file: Path = _LAB_ROOT / "qa" / "media.key"
     media_url_ttl_s: int = Field(900, ge=30, le=86400)
-
-
-def load_or_create_media_key(path: Path) -> bytes:
-    """The media HMAC key from ``path``, created (mode 0600) on first use. Blocking: call at start.
-
-    Raises:
-        OSError: unreadable or uncreatable file.
-        ValueError: the file does not hold 32 bytes of url-safe base64.
-    """
-    try:
-        raw = path.read_bytes().strip()
-    except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        raw = base64.urlsafe_b64encode(secrets.token_bytes(32))
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(raw + b"\n")
-    key = base64.urlsafe_b64decode(raw)
-    if len(key) != 32:
-        raise ValueError(f"{path}: the QA media key must be 32 bytes of url-safe base64")
-    return key

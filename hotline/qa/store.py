@@ -34,7 +34,6 @@ T = TypeVar("T")
 class QaStoreUnavailable(QaError):
     """The database failed or did not answer within the budget."""
 
-    status_code = 503
     error_id = "qa-store-unavailable"
 
     def __init__(self, operation: str, why: str) -> None:
@@ -45,7 +44,6 @@ class QaStoreUnavailable(QaError):
 class SampleExists(QaError):
     """The plan was already sampled for that day (a day is sampled once per plan, for audit)."""
 
-    status_code = 409
     error_id = "sample-exists"
 
     def __init__(self, plan_name: str, day: str) -> None:

@@ -17,12 +17,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hotline.kernel.errors import ConfigError
+from hotline.kernel.yamlmodel import load_model
 from hotline.queues.exceptions import InvalidQueueConfig
 from hotline.queues.model import Agent, AgentOrder, ExpansionStep, MaxWaitAction, QueueConfig
 
@@ -178,17 +177,7 @@ def load_agents_file(path: str | os.PathLike[str]) -> tuple[list[QueueConfig], l
         ConfigError: unreadable file, bad YAML, or every invalid key as ``file: dotted.path: message``.
     """
     src = Path(path)
-    try:
-        data: Any = yaml.safe_load(src.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError([f"{src}: cannot read: {exc.strerror}"]) from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError([f"{src}: not valid YAML: {exc}"]) from exc
-    try:
-        spec = AgentsFile.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError([f"{src}: {'.'.join(str(p) for p in e['loc']) or '<root>'}: {e['msg']}"
-                           for e in exc.errors()]) from exc
+    spec = load_model(src, AgentsFile, ConfigError)
     queues, agents, problems = spec.build()
     if problems:
         raise ConfigError([f"{src}: {p}" for p in problems])

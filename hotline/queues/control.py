@@ -16,7 +16,6 @@ typed while the service was down is not applied minutes later.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import time
@@ -26,6 +25,7 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from hotline.kernel.background import BackgroundTask
 from hotline.queues.exceptions import QueuesError
 from hotline.queues.routing import RoutingSnapshot
 
@@ -54,30 +54,19 @@ class AgentControl:
         self.key = key
         self.dispatcher = dispatcher
         self.served = 0
-        self._stopping = False
-        self._task: asyncio.Task[None] | None = None
+        self._bg = BackgroundTask("routing-agent-control")
 
     async def start(self) -> None:
-        if self._task is None:
-            self._stopping = False
-            self._task = asyncio.create_task(self._run(), name="routing-agent-control")
+        self._bg.start(self._run)
 
     async def stop(self, timeout_s: float = 3.0) -> None:
         """Let the current ``BLPOP`` (1 s) return, then end; cancel only if it does not within ``timeout_s``
         (cancelling a client inside a blocking command can leave its connection unusable)."""
-        if self._task is not None:
-            self._stopping = True
-            try:
-                await asyncio.wait_for(asyncio.shield(self._task), timeout_s)
-            except TimeoutError:
-                self._task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await self._task
-            self._task = None
+        await self._bg.stop(grace_s=timeout_s)
 
     async def _run(self) -> None:
         failing = False
-        while not self._stopping:
+        while not self._bg.stopping.is_set():
             try:
                 item = await asyncio.wait_for(self.redis.blpop([self.key], timeout=1), 5.0)
                 failing = False

@@ -82,7 +82,7 @@ from collections import Counter as _Tally
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from hotline.queues.events import (
     AgentStateChanged,
@@ -167,7 +167,7 @@ class MetricsConfig:
             raise InvalidQueueConfig(f"interval_s must divide a day, got {self.interval_s}")
         try:
             ZoneInfo(self.timezone)
-        except Exception as exc:  # ZoneInfoNotFoundError, ValueError
+        except (ZoneInfoNotFoundError, ValueError) as exc:  # not in the tz database; not a valid key
             raise InvalidQueueConfig(f"unknown time zone {self.timezone!r}") from exc
 
     @classmethod

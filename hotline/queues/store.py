@@ -15,7 +15,6 @@ logs once per outage, retries with capped backoff, and routing carries on from m
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -23,6 +22,7 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from hotline.kernel.background import BackgroundTask
 from hotline.queues.codec import snapshot_from_json
 from hotline.queues.exceptions import QueuesError
 from hotline.queues.routing import RoutingSnapshot
@@ -108,8 +108,7 @@ class SnapshotSaver:
         self._dirty = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
-        self._stopping = False
-        self._task: asyncio.Task[None] | None = None
+        self._bg = BackgroundTask("routing-snapshot-saver")
 
     def mark_dirty(self) -> None:
         """The state changed: write it soon (non-blocking)."""
@@ -117,8 +116,7 @@ class SnapshotSaver:
         self._idle.clear()
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="routing-snapshot-saver")
+        self._bg.start(self._run)
 
     async def flush(self, timeout: float) -> bool:
         """Wait until the latest change is written; False if still dirty after ``timeout`` s."""
@@ -131,12 +129,7 @@ class SnapshotSaver:
     async def stop(self, timeout: float = 3.0) -> None:
         """Write what is pending (at most ``timeout`` s), then stop the task."""
         await self.flush(timeout)
-        self._stopping = True
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._bg.stop()
 
     async def _run(self) -> None:
         backoff = self.retry_min_s

@@ -43,6 +43,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hotline.kernel.background import BackgroundTask
 from hotline.recording import files
 from hotline.recording.errors import CatalogError, RecordingNotClosed, RecordingStartFailed
 from hotline.recording.policy import (
@@ -133,7 +134,7 @@ class Recorder:
         self.closed: list[ClosedRecording] = []
         self._listeners: list[Callable[[ClosedRecording], None]] = []
         self._commands: asyncio.Queue[Command] = asyncio.Queue()
-        self._runner: asyncio.Task[None] | None = None
+        self._bg = BackgroundTask("recorder")
         self._collectors: set[asyncio.Task[None]] = set()
         self._not_started: dict[str, str] = {}  # uniqueid -> "gone" (hung up first) | "failed"
         self._formats: dict[str, tuple[str, str]] = {}  # stem -> (caller's, agent's): "wav" | "wav16"
@@ -165,16 +166,11 @@ class Recorder:
                 await self.catalog.upgrade()
             except CatalogError as exc:  # record anyway; catalog writes are logged as they fail
                 log.error("catalog not upgraded, recordings are still made: %s", exc)
-        if self._runner is None:
-            self._runner = asyncio.create_task(self._run(), name="recorder")
+        self._bg.start(self._run)
 
     async def stop(self) -> None:
         """Stop taking commands; let running pickups finish (bounded by ``close_timeout_s``)."""
-        if self._runner is not None:
-            self._runner.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._runner
-            self._runner = None
+        await self._bg.stop()
         if self._collectors:
             _done, pending = await asyncio.wait(self._collectors, timeout=self.settings.close_timeout_s + 5)
             for t in pending:

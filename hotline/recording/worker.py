@@ -11,14 +11,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import signal
 from pathlib import Path
 
+from hotline.kernel.stopsignal import stop_on_signals
 from hotline.recording.catalog import Catalog
-from hotline.speech.decoder import Transcriber
 from hotline.speech.jobs import DEFAULT_GROUP, DEFAULT_STREAM, JobOutcome
-from hotline.speech.store import RedisJobQueue, RedisTranscriptSink, connect
-from hotline.speech.worker import TranscriptionWorker, WorkerSettings, default_consumer_name
+from hotline.speech.store import RedisTranscriptSink, connect
+from hotline.speech.worker import WorkerSettings, default_consumer_name, serve_into
 
 log = logging.getLogger("hotline.recording.worker")
 
@@ -70,29 +69,17 @@ async def serve(
         MigrationFailed / FullTextUnsupported: the catalog schema could not be brought up to date.
     """
     settings = settings or WorkerSettings(consumer=default_consumer_name())
-    own_stop = stop is None
-    stop = stop or asyncio.Event()
-    loop = asyncio.get_running_loop()
-    if own_stop:
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
     redis = connect(redis_url, block_ms=settings.block_ms)
     catalog = Catalog(catalog_url)
     try:
-        if upgrade:
-            await catalog.upgrade()
-        async with Transcriber(model_path, processes=processes) as transcriber:
+        with stop_on_signals(stop) as stopping:
+            if upgrade:
+                await catalog.upgrade()
             sink = (CatalogAndAnnounce(catalog, RedisTranscriptSink(redis, *announce_to)) if announce_to
                     else catalog)
-            worker = TranscriptionWorker(RedisJobQueue(redis, stream, group), sink, transcriber, settings)
-            log.info("worker %s: stream %s group %s -> catalog, %d decoder process(es), model %s",
-                     settings.consumer, stream, group, processes, transcriber.model_name)
-            await worker.run(stop)
-            return worker.completed
+            return await serve_into(sink, redis, stream, group, model_path, processes, settings, stopping,
+                                    into=" -> catalog")
     finally:
-        if own_stop:
-            for sig in (signal.SIGTERM, signal.SIGINT):
-                loop.remove_signal_handler(sig)
         await catalog.close()
         await redis.aclose()
 

@@ -22,13 +22,15 @@ import asyncio
 import contextlib
 import logging
 import os
-import signal
 import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from redis.asyncio import Redis
+
+from hotline.kernel.stopsignal import stop_on_signals
 from hotline.speech.decoder import Transcriber
 from hotline.speech.errors import DecoderCrashed, QueueUnavailable, UnreadableRecording, UnsupportedAudio
 from hotline.speech.jobs import (
@@ -254,29 +256,43 @@ async def serve(
     """
     settings = settings or WorkerSettings(consumer=consumer)
     redis = connect(redis_url, block_ms=settings.block_ms)
-    own_stop = stop is None
-    stop = stop or asyncio.Event()
-    loop = asyncio.get_running_loop()
-    if own_stop:
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
     try:
-        async with Transcriber(model_path, processes=processes) as transcriber:
-            worker = TranscriptionWorker(
-                RedisJobQueue(redis, stream, group),
-                RedisTranscriptSink(redis, results_hash, events_stream),
-                transcriber,
-                settings,
-            )
-            log.info("worker %s: stream %s group %s, %d decoder process(es), model %s",
-                     consumer, stream, group, processes, transcriber.model_name)
-            await worker.run(stop)
-            return worker.completed
+        with stop_on_signals(stop) as stopping:
+            return await serve_into(RedisTranscriptSink(redis, results_hash, events_stream), redis, stream, group,
+                                    model_path, processes, settings, stopping)
     finally:
-        if own_stop:
-            for sig in (signal.SIGTERM, signal.SIGINT):
-                loop.remove_signal_handler(sig)
         await redis.aclose()
+
+
+async def serve_into(
+    sink: TranscriptSink,
+    redis: Redis,
+    stream: str,
+    group: str,
+    model_path: str | Path,
+    processes: int,
+    settings: WorkerSettings,
+    stop: asyncio.Event,
+    into: str = "",
+) -> int:
+    """The one serve loop of every transcription worker: start the decoder pool, take jobs from the
+    consumer group ``group`` of ``stream`` into ``sink`` until ``stop`` is set.
+
+    Args:
+        sink: where outcomes go (the interim Redis hash, or the recording catalog).
+        redis: the job queue's client (the caller closes it).
+        into: where the outcomes go, for the start-up log line (``" -> catalog"``).
+    Returns:
+        Jobs completed.
+    Raises:
+        ModelNotFound: the model folder is not a Vosk model.
+    """
+    async with Transcriber(model_path, processes=processes) as transcriber:
+        worker = TranscriptionWorker(RedisJobQueue(redis, stream, group), sink, transcriber, settings)
+        log.info("worker %s: stream %s group %s%s, %d decoder process(es), model %s",
+                 settings.consumer, stream, group, into, processes, transcriber.model_name)
+        await worker.run(stop)
+        return worker.completed
 
 
 def run_worker(

@@ -412,7 +412,8 @@ class AmiClient:
                         try:
                             event = translate(msg, self.events)
                         except Exception:  # a translator bug must not stop the pump
-                            log.exception("cannot translate AMI message %r", msg.headers)
+                            log.exception("cannot translate AMI message %r (linkedid=%s)", msg.headers,
+                                          msg.text("Linkedid"))
                             event = None
                         await self._deliver(msg, event)
                 else:

@@ -60,7 +60,7 @@ def settle_disconnect(client: aiomqtt.Client) -> None:
         fut.exception()
 
 
-class MqttBus(BackgroundTask):
+class MqttBus:
     """A :class:`hotline.ticketing.connector.Connector` (name ``mqtt``) publishing to one broker.
 
     Args:
@@ -77,8 +77,6 @@ class MqttBus(BackgroundTask):
         backoff_max_s: longest reconnect delay, seconds.
         name: sink name in the outbox.
     """
-
-    task_name = "mqtt-bus"
 
     def __init__(
         self,
@@ -110,8 +108,8 @@ class MqttBus(BackgroundTask):
         self.connections = 0
         self._client: aiomqtt.Client | None = None
         self._connected = asyncio.Event()
-        self._stop = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._bg = BackgroundTask("mqtt-bus")
+        self._stop = self._bg.stopping
 
     @property
     def broker(self) -> str:
@@ -120,7 +118,6 @@ class MqttBus(BackgroundTask):
     @property
     def connected(self) -> bool:
         return self._connected.is_set()
-
 
     async def wait_connected(self, timeout_s: float) -> None:
         """Wait until connected.
@@ -158,6 +155,14 @@ class MqttBus(BackgroundTask):
             )
         except aiomqtt.MqttError as exc:
             raise BusUnavailable(self.broker, f"publish to {route.topic}: {exc}") from exc
+
+    async def start(self) -> None:
+        """Start the task (returns at once; idempotent)."""
+        self._bg.start(self._run)
+
+    async def stop(self) -> None:
+        """Ask the task to stop, cancel it and wait for it to end (idempotent)."""
+        await self._bg.stop()
 
     async def _run(self) -> None:
         failures = 0

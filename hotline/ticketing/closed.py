@@ -15,7 +15,6 @@ Pure part: :func:`closed_from_ticket` (REST2 ticket document -> event).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import logging
 import time
@@ -23,7 +22,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from hotline.kernel.background import BackgroundTask
+from hotline.kernel.background import BackgroundTask, periodically
 from hotline.ticketing.errors import TicketingError
 from hotline.ticketing.rt import (
     FIELD_CALLER_NUMBER,
@@ -76,7 +75,7 @@ def closed_from_ticket(ticket: Mapping[str, Any], department: str) -> WorkOrderC
 Handler = Callable[[WorkOrderClosed], Awaitable[None]]
 
 
-class ClosedWatcher(BackgroundTask):
+class ClosedWatcher:
     """Polls RT for resolved work orders and announces them (see the module docstring).
 
     Args:
@@ -88,8 +87,6 @@ class ClosedWatcher(BackgroundTask):
         clock: epoch seconds.
     """
 
-    task_name = "work-orders-closed"
-
     def __init__(self, client: Callable[[], RtClient], *, interval_s: float = 30.0, lookback_s: float = 3600.0,
                  handler_timeout_s: float = 10.0, clock: Callable[[], float] = time.time) -> None:
         self.client = client
@@ -100,8 +97,8 @@ class ClosedWatcher(BackgroundTask):
         self.seen: set[int] = set()
         self.handlers: list[Handler] = []
         self.announced = 0
-        self._stop = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._bg = BackgroundTask("work-orders-closed")
+        self._stop = self._bg.stopping
 
     def subscribe(self, handler: Handler) -> None:
         """Call ``handler(event)`` for each closed work order (in-process, in order)."""
@@ -146,13 +143,15 @@ class ClosedWatcher(BackgroundTask):
             except Exception:  # a subscriber must not stop the watcher
                 log.exception("work-order-closed handler failed for %s", event.work_order_id)
 
+    async def start(self) -> None:
+        """Start the task (returns at once; idempotent)."""
+        self._bg.start(self._run)
+
+    async def stop(self) -> None:
+        """Ask the task to stop, cancel it and wait for it to end (idempotent)."""
+        await self._bg.stop()
+
     async def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                await self.sweep()
-            except TicketingError as exc:
-                log.warning("closed work orders: RT: %s", exc)
-            except Exception:  # a malformed ticket or an unwrapped client error must not end the watcher
-                log.exception("closed work orders: sweep failed; next try in %.0f s", self.interval_s)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), timeout=self.interval_s)
+        # a malformed ticket or an unwrapped client error is logged by periodically() and does not end the watcher
+        await periodically(self.sweep, self.interval_s, self._stop, what="closed work orders sweep",
+                           expected=(TicketingError,), warning="closed work orders: RT: %s", logger=log)

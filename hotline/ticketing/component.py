@@ -166,7 +166,7 @@ class WorkOrders:
         self.created += 1
 
 
-class TranscriptFollower(BackgroundTask):
+class TranscriptFollower:
     """Reads the speech pipeline's announcements and enqueues ``work_order.transcript`` events.
 
     Source: the stream ``hotline:speech:transcripts:events`` (entries ``job_id``, ``linkedid``,
@@ -186,8 +186,6 @@ class TranscriptFollower(BackgroundTask):
         block_ms: XREADGROUP BLOCK, milliseconds.
         clock: epoch seconds.
     """
-
-    task_name = "transcript-follower"
 
     def __init__(
         self,
@@ -215,9 +213,8 @@ class TranscriptFollower(BackgroundTask):
         self.clock = clock
         self.emitted = 0
         self._waiting: set[str] = set()
-        self._stop = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-
+        self._bg = BackgroundTask("transcript-follower")
+        self._stop = self._bg.stopping
 
     async def _ensure_group(self) -> None:
         try:
@@ -271,6 +268,14 @@ class TranscriptFollower(BackgroundTask):
         elif linkedid:
             log.info("transcript %s of %s: no work order, not sent", fields.get("job_id"), linkedid)
         await redis_call("XACK", self.redis.xack(self.stream, self.group, entry_id), 5.0)
+
+    async def start(self) -> None:
+        """Start the task (returns at once; idempotent)."""
+        self._bg.start(self._run)
+
+    async def stop(self) -> None:
+        """Ask the task to stop, cancel it and wait for it to end (idempotent)."""
+        await self._bg.stop()
 
     async def _run(self) -> None:
         failures = 0

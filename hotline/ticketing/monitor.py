@@ -22,7 +22,6 @@ Each sweep (every ``interval_s``) computes the cards with :func:`hotline.ticketi
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import inspect
 import json
@@ -33,7 +32,7 @@ from typing import Any, cast
 
 from redis.asyncio import Redis
 
-from hotline.kernel.background import BackgroundTask
+from hotline.kernel.background import BackgroundTask, periodically
 from hotline.ticketing.connector import OutboxEvent
 from hotline.ticketing.errors import OutboxUnavailable, TicketingError
 from hotline.ticketing.outbox import CALL_TIMEOUT_S, PipelineStep, RedisOutbox, redis_call
@@ -153,7 +152,7 @@ def rt_closed_probe(client: RtClient) -> ClosedProbe:
     return probe
 
 
-class SlaMonitor(BackgroundTask):
+class SlaMonitor:
     """Periodic sweep of the index (see the module docstring).
 
     Args:
@@ -166,8 +165,6 @@ class SlaMonitor(BackgroundTask):
         closed_probe: tells which work orders are closed (e.g. :func:`rt_closed_probe`).
         clock: epoch seconds.
     """
-
-    task_name = "sla-monitor"
 
     def __init__(
         self,
@@ -190,9 +187,8 @@ class SlaMonitor(BackgroundTask):
         self.closed_probe = closed_probe
         self.clock = clock
         self.sweeps = 0
-        self._stop = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-
+        self._bg = BackgroundTask("sla-monitor")
+        self._stop = self._bg.stopping
 
     async def sweep(self, now: float | None = None) -> list[OutboxEvent]:
         """One pass: close what RT says is closed, raise the cards that went up.
@@ -233,13 +229,16 @@ class SlaMonitor(BackgroundTask):
                 if inspect.isawaitable(result):
                     await result
         except Exception:  # a reminder hook must not stop the monitor
-            log.exception("SLA card hook failed for %s", event.event_id)
+            log.exception("SLA card hook failed for %s (linkedid=%s)", event.event_id, event.linkedid)
+
+    async def start(self) -> None:
+        """Start the task (returns at once; idempotent)."""
+        self._bg.start(self._run)
+
+    async def stop(self) -> None:
+        """Ask the task to stop, cancel it and wait for it to end (idempotent)."""
+        await self._bg.stop()
 
     async def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                await self.sweep()
-            except OutboxUnavailable as exc:
-                log.warning("SLA monitor: %s", exc)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), timeout=self.interval_s)
+        await periodically(self.sweep, self.interval_s, self._stop, what="SLA monitor", expected=(OutboxUnavailable,),
+                           logger=log)

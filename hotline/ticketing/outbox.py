@@ -50,6 +50,7 @@ from redis.asyncio.client import Pipeline
 from redis.exceptions import ResponseError
 
 from hotline.kernel import redisutil
+from hotline.kernel.background import BackgroundTask
 from hotline.ticketing.connector import Connector, OutboxEvent
 from hotline.ticketing.delivery import (
     DEFAULT_PREFIX,
@@ -484,21 +485,14 @@ class SinkWorker:
         self.clock = clock
         self.rand = rand
         self.counters = SinkCounters()
-        self._stop = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._bg = BackgroundTask(f"outbox-{self.sink}")
+        self._stop = self._bg.stopping
 
     async def start(self) -> None:
-        if self._task is None:
-            self._stop.clear()
-            self._task = asyncio.create_task(self._run(), name=f"outbox-{self.sink}")
+        self._bg.start(self._run)
 
     async def stop(self) -> None:
-        self._stop.set()
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._bg.stop()
 
     async def _pause(self, seconds: float) -> None:
         """Wait ``seconds`` or until stopped, whichever comes first."""
@@ -660,7 +654,7 @@ class OutboxWriter:
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
-        self._task: asyncio.Task[None] | None = None
+        self._bg = BackgroundTask("outbox-writer")
 
     def submit(self, event: OutboxEvent, also: Sequence[PipelineStep] = ()) -> None:
         """Queue an event (and extra commands for its transaction); never blocks, never raises."""
@@ -678,8 +672,7 @@ class OutboxWriter:
         return len(self._buffer)
 
     async def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="outbox-writer")
+        self._bg.start(self._run)
 
     async def flush(self, timeout_s: float) -> bool:
         """Wait until every submitted event is in Redis; False if ``timeout_s`` ran out first."""
@@ -692,13 +685,10 @@ class OutboxWriter:
 
     async def stop(self, flush_timeout_s: float = 5.0) -> None:
         """Flush for up to ``flush_timeout_s``, then stop (what is still buffered is logged as lost)."""
-        if self._task is None:
+        if not self._bg.started:
             return
         await self.flush(flush_timeout_s)
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-        self._task = None
+        await self._bg.stop()
         if self._buffer:
             log.error("outbox writer stopped with %d events not written", len(self._buffer))
 

@@ -128,7 +128,7 @@ def make_app(deps: WebDeps, session_key: bytes, users: UsersFile | None = None) 
 
     Args:
         deps: collaborators; ``deps.auth`` should read from ``users`` when given.
-        session_key: 32 bytes for the encrypted cookie (:func:`hotline.web.auth.load_or_create_key`).
+        session_key: 32 bytes for the encrypted cookie (:func:`hotline.kernel.keyfile.load_or_create_key`).
         users: the users file to load at start and watch; None when ``deps.auth`` has its own users.
     """
     from hotline.web.auth import FLOOR, requires

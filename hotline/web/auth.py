@@ -25,7 +25,6 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -73,28 +72,6 @@ def public(handler: Handler) -> Handler:
     """Mark a handler as needing no login (``/healthz``, the login page)."""
     handler.hotline_public = True  # type: ignore[attr-defined]
     return handler
-
-
-def load_or_create_key(path: Path) -> bytes:
-    """The 32-byte session key from ``path``, created (mode 0600) on first use (blocking).
-
-    Raises:
-        OSError: the file cannot be read or created.
-        ValueError: the file does not hold 32 bytes of url-safe base64.
-    """
-    try:
-        raw = path.read_bytes().strip()
-    except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        raw = base64.urlsafe_b64encode(secrets.token_bytes(32))
-        fd = path.open("xb")
-        path.chmod(0o600)
-        with fd:
-            fd.write(raw + b"\n")
-    key = base64.urlsafe_b64decode(raw)
-    if len(key) != 32:
-        raise ValueError(f"{path}: the session key must be 32 bytes of url-safe base64")
-    return key
 
 
 class Authenticator:

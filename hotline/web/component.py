@@ -14,11 +14,12 @@ from typing import Any
 
 from aiohttp import web
 
+from hotline.kernel.keyfile import load_or_create_key
 from hotline.telephony.ami import AmiClient
 from hotline.telephony.tracker import CallTracker
 from hotline.web.app import UsersFile, make_app
 from hotline.web.audit import AuditLog
-from hotline.web.auth import Authenticator, load_or_create_key
+from hotline.web.auth import Authenticator
 from hotline.web.config import WebConfig
 from hotline.web.deps import WebDeps
 from hotline.web.floor import StandaloneFloor
@@ -78,7 +79,7 @@ class WebComponent:
             await self.floor.start()
             if self.tracker is not None and self.ami is not None and self.ami.connected:
                 asyncio.get_running_loop().create_task(self._reconcile(), name="floor-reconcile")
-        key = await asyncio.to_thread(load_or_create_key, self.config.secret_file)
+        key = await asyncio.to_thread(load_or_create_key, self.config.secret_file, "session key")
         self.app = make_app(self.deps, key, self.users)
         self._runner = web.AppRunner(self.app, access_log=None)
         await self._runner.setup()

@@ -1,12 +1,12 @@
 """Errors of the web layer and the one mapping of request errors to HTTP statuses.
 
-An API error answers ``{"error_id": ..., "message": ..., "details": {...}}`` with ``status_code``
+An API error answers ``{"error_id": ..., "message": ..., "details": {...}}`` with the status :func:`status_of` gives
 (see ``ErrorBody`` in :mod:`hotline.web.schemas`).
 """
 
 from __future__ import annotations
 
-from hotline.kernel.errors import HotlineError
+from hotline.kernel.errors import ProblemsError
 from hotline.kernel.requests import (
     Conflict,
     CsrfRejected,
@@ -44,9 +44,7 @@ def status_of(exc: RequestError) -> int:
     return next((status for cls, status in HTTP_STATUS if isinstance(exc, cls)), 500)
 
 
-class UsersFileError(HotlineError, ValueError):
+class UsersFileError(ProblemsError):
     """The users file is invalid; ``problems`` lists every problem (file, user, key, message)."""
 
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__("invalid users file:\n  " + "\n  ".join(problems))
+    headline = "invalid users file"

@@ -35,7 +35,7 @@ class MaskingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
-        except Exception:  # a bad format string: keep the record as is
+        except (TypeError, ValueError, KeyError):  # a bad format string or args: keep the record as is
             return True
         record.msg = mask_phone_numbers(message)
         record.args = None

@@ -36,12 +36,22 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from hotline.qa.errors import BadMediaLink, InvalidAnswers, NotAssigned, PathEscape, QaError, ScoreLocked, UnknownPlan
+from hotline.kernel.errors import ProblemsError
+from hotline.qa.errors import (
+    BadMediaLink,
+    InvalidAnswers,
+    NotAssigned,
+    PathEscape,
+    PlanError,
+    QaError,
+    ScoreLocked,
+    UnknownPlan,
+)
 from hotline.qa.plans import QaDefinitions
 from hotline.qa.privacy import check_media, mask_text, mask_words, resolve_under, sign_media
 from hotline.qa.scoring import ScoringForm, compute_score
 from hotline.qa.service import calibration
-from hotline.qa.store import AssignmentRow, QaStore, QaStoreUnavailable
+from hotline.qa.store import AssignmentRow, QaStore, QaStoreUnavailable, SampleExists
 from hotline.speech.transcript import Transcript
 from hotline.web.api import PRINCIPAL
 from hotline.web.audit import AuditEntry, AuditLog
@@ -111,20 +121,29 @@ def _audit(d: QaDeps, who: Principal, action: str, target: str, outcome: str = "
                               details=dict(details), outcome=outcome))
 
 
+#: each QA failure's request error category (the category's HTTP status is in ``web.errors.HTTP_STATUS``)
+QA_CATEGORY: tuple[tuple[type[QaError], type[WebError]], ...] = (
+    (NotAssigned, Forbidden),
+    (PathEscape, Forbidden),
+    (BadMediaLink, Forbidden),
+    (ScoreLocked, Conflict),
+    (SampleExists, Conflict),
+    (InvalidAnswers, InvalidRequest),
+    (PlanError, InvalidRequest),
+    (UnknownPlan, NotFound),
+    (QaStoreUnavailable, Unavailable),
+)
+
+
 def _to_web(exc: QaError) -> WebError:
-    """A QA error as the web layer's error (status and id kept)."""
-    details = {"qa_error": exc.error_id}
-    if isinstance(exc, NotAssigned | PathEscape | BadMediaLink):
-        return Forbidden(str(exc) if not isinstance(exc, PathEscape) else "recording not available", details)
-    if isinstance(exc, ScoreLocked):
-        return Conflict(str(exc), details)
-    if isinstance(exc, InvalidAnswers):
-        return InvalidRequest(str(exc), details | {"problems": exc.problems})
-    if isinstance(exc, UnknownPlan):
-        return NotFound(str(exc), details)
-    if isinstance(exc, QaStoreUnavailable):
-        return Unavailable(str(exc), details)
-    return WebError(str(exc), details)
+    """A QA error as the web layer's request error: its category from :data:`QA_CATEGORY` (else the
+    500 base), the QA ``error_id`` in ``details["qa_error"]``, the problems of a problems error in
+    ``details["problems"]``; a path escape shows only "recording not available"."""
+    details: dict[str, object] = {"qa_error": exc.error_id}
+    if isinstance(exc, ProblemsError):
+        details["problems"] = exc.problems
+    category = next((cat for cls, cat in QA_CATEGORY if isinstance(exc, cls)), WebError)
+    return category("recording not available" if isinstance(exc, PathEscape) else str(exc), details)
 
 
 @web.middleware
@@ -378,15 +397,15 @@ def build_qa_app(settings: Any, audit: AuditLog) -> web.Application:
         PlanError: the plans file is invalid.
         OSError / ValueError: the media key cannot be read or created.
     """
+    from hotline.kernel.keyfile import load_or_create_key
     from hotline.qa.plans import load_definitions
-    from hotline.qa.settings import load_or_create_media_key
     from hotline.recording.catalog import Catalog
 
     cfg, rec = settings.qa, settings.recording
     catalog = Catalog(rec.catalog.url, timeout_s=rec.catalog.timeout_s)
     deps = QaDeps(store=QaStore(catalog.engine, timeout_s=rec.catalog.timeout_s),
                   defs=load_definitions(cfg.plans_file), storage_root=cfg.storage_root or rec.host_dir,
-                  media_key=load_or_create_media_key(cfg.media_key_file), audit=audit,
+                  media_key=load_or_create_key(cfg.media_key_file, "QA media key"), audit=audit,
                   media_url_ttl_s=cfg.media_url_ttl_s, timezone=rec.tz)
     app = qa_app(deps)
 
