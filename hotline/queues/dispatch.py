@@ -78,10 +78,10 @@ from hotline.queues.events import (
     AgentLoggedOut,
     AgentPaused,
     AgentReady,
+    AnsweredCallEnded,
     CallAbandoned,
     CallAnswered,
     CallbackRequested,
-    CallEnded,
     Event,
     OfferFailed,
 )
@@ -414,7 +414,7 @@ class Dispatcher:
         if item.uniqueid == rec.uniqueid:
             self._apply(caller_left(rec.connected, rec.linkedid, item.at), now)
         elif item.uniqueid == rec.agent_uniqueid and rec.connected:
-            self._apply(CallEnded(rec.linkedid, item.at), now)
+            self._apply(AnsweredCallEnded(rec.linkedid, item.at), now)
         elif item.uniqueid == rec.agent_uniqueid and rec.agent_id is not None:
             # ended while ringing: the OriginateResponse that follows says why; without one the
             # offer is lost after LEG_END_GRACE_S (the core's deadline)
@@ -474,7 +474,7 @@ class Dispatcher:
                 if self.call_answered_hook is not None:
                     self.call_answered_hook(event)
         self._after(event, out, now)
-        if isinstance(event, (CallAbandoned, CallEnded, CallbackRequested)) and rec is not None:
+        if isinstance(event, (CallAbandoned, AnsweredCallEnded, CallbackRequested)) and rec is not None:
             self._drop(rec)
 
     def _after(self, event: Event | None, out: list[rt.Output], now: float) -> None:
@@ -675,7 +675,7 @@ class Dispatcher:
                 continue
             self._track_legs(rec)
             if rec.connected and not alive(rec.agent_uniqueid):
-                self._inbox.put_nowait(_Input(CallEnded(rec.linkedid, now), from_ami=True))
+                self._inbox.put_nowait(_Input(AnsweredCallEnded(rec.linkedid, now), from_ami=True))
             elif rec.agent_id is not None and not rec.connected:
                 verdict = ringing_offer_verdict(legs.get(rec.agent_uniqueid or ""))
                 if verdict == ANSWERED:

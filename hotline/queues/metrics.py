@@ -5,7 +5,7 @@ Feed every event of the log, in order, to :meth:`MetricsState.apply` (live) or t
 each event's ``at`` and the reporting ``now`` is passed in.
 
 Input: the events of :mod:`hotline.queues.events` -- the adapter's ``CallQueued``, ``CallAnswered``,
-``CallAbandoned``, ``CallEnded``, ``CallTransferred``, ``CallbackRequested``, ``OfferFailed`` and
+``CallAbandoned``, ``AnsweredCallEnded``, ``CallTransferred``, ``CallbackRequested``, ``OfferFailed`` and
 the routing core's facts ``AgentStateChanged``, ``CallOverflowed``, ``CallSentToVoicemail``. Other
 events are ignored.
 
@@ -65,7 +65,7 @@ Definitions (per queue or skill, per day or interval; ``T`` = the queue's ``serv
 * **ASA** (average speed of answer) ``= sum(wait_s of answered) / A`` seconds.
 * **AHT** (average handle time) ``= sum(talk_s + hold_s + wrap_up_s) / H`` seconds over the ``H``
   calls whose wrap-up has ended; ``talk_s = ended_at - answered_at - hold_s``; ``hold_s`` from
-  ``CallEnded.hold_s``; ``wrap_up_s`` = time the agent spent in WRAP_UP for that call.
+  ``AnsweredCallEnded.hold_s``; ``wrap_up_s`` = time the agent spent in WRAP_UP for that call.
 * **Abandon rate** ``= Ab / O``; **abandon rate excluding short** ``= (Ab - Ab_short) / (O -
   Ab_short)``.
 * **Occupancy** (per day, all agents) ``= (on_call_s + wrap_up_s) / (ready_s + reserved_s +
@@ -86,10 +86,10 @@ from zoneinfo import ZoneInfo
 
 from hotline.queues.events import (
     AgentStateChanged,
+    AnsweredCallEnded,
     CallAbandoned,
     CallAnswered,
     CallbackRequested,
-    CallEnded,
     CallOverflowed,
     CallQueued,
     CallSentToVoicemail,
@@ -564,7 +564,7 @@ class MetricsState:
                     del self._offers[event.linkedid]
                 elif o is not None:
                     self._call_ended(o, event.at, 0.0)
-            case CallEnded():
+            case AnsweredCallEnded():
                 o = self._offers.get(event.linkedid)
                 if o is not None and o.outcome is Outcome.ANSWERED:
                     self._call_ended(o, event.at, event.hold_s)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from hotline.queues import agents as sm
-from hotline.queues.events import AgentStateChanged, CallAbandoned, CallAnswered, CallEnded, CallQueued
+from hotline.queues.events import AgentStateChanged, AnsweredCallEnded, CallAbandoned, CallAnswered, CallQueued
 from hotline.queues.exceptions import IllegalTransition
 from hotline.queues.handover import QueueRequest
 from hotline.queues.metrics import MetricsConfig, MetricsState
@@ -48,8 +48,9 @@ class AgentSkillsSet:
     at: float
 
 
-_TYPES: dict[str, type] = {c.__name__: c for c in (CallQueued, CallAbandoned, CallAnswered, CallEnded,
+_TYPES: dict[str, type] = {c.__name__: c for c in (CallQueued, CallAbandoned, CallAnswered, AnsweredCallEnded,
                                                     AgentStateChanged, AgentSkillsSet)}
+_TYPES["CallEnded"] = AnsweredCallEnded  # logs written before the rename
 
 
 def encode_event(event: object) -> dict[str, Any]:
@@ -267,7 +268,7 @@ class StandaloneFloor:
 
     def on_call_event(self, event: CallEvent) -> None:
         """CallTracker subscriber: the caller's leg ended while waiting -> ``CallAbandoned``; an
-        answered call's leg ended -> ``CallEnded``. (Source: AMI ``Hangup`` via the call model.)"""
+        answered call's leg ended -> ``AnsweredCallEnded``. (Source: AMI ``Hangup`` via the call model.)"""
         if not isinstance(event, LegEnded):
             return
         linkedid = self._by_uniqueid.get(event.uniqueid)
@@ -276,7 +277,7 @@ class StandaloneFloor:
         if linkedid in self._waiting:
             self._apply(CallAbandoned(linkedid, event.at))
         elif linkedid in self._answered:
-            self._apply(CallEnded(linkedid, event.at))
+            self._apply(AnsweredCallEnded(linkedid, event.at))
 
     def reconcile(self, live_linkedids: Iterable[str], at: float) -> int:
         """After a restart: callers replayed as waiting whose call is gone are abandoned.
@@ -308,7 +309,7 @@ class StandaloneFloor:
             case CallAnswered():
                 self._waiting.pop(ev.linkedid, None)
                 self._answered.add(ev.linkedid)
-            case CallEnded():
+            case AnsweredCallEnded():
                 self._forget(ev.linkedid)
             case AgentStateChanged():
                 if ev.agent_id not in self._states:
