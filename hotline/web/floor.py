@@ -89,43 +89,6 @@ def lab_skills(agent_id: int) -> dict[str, int]:
     return {"general": 3, LAB_QUEUES[agent_id % 5]: 3}
 
 
-class StaffingTally:
-    """Agent-seconds logged in per interval, from ``AgentStateChanged`` facts (pure, replayable).
-
-    Args:
-        interval_start_at: maps epoch s to the start of its interval (``MetricsState.interval_start_at``).
-        interval_s: the interval length in seconds.
-    """
-
-    def __init__(self, interval_start_at: Callable[[float], float], interval_s: int) -> None:
-        self._start = interval_start_at
-        self._interval_s = interval_s
-        self._since: dict[str, float] = {}  # agent -> logged in since (epoch s)
-        self.logged_in_s: dict[float, float] = {}
-
-    def _add(self, start: float, end: float, into: dict[float, float]) -> None:
-        while start < end:
-            iat = self._start(start)
-            cut = min(end, iat + self._interval_s)
-            into[iat] = into.get(iat, 0.0) + (cut - start)
-            start = cut
-
-    def apply(self, fact: AgentStateChanged) -> None:
-        """Fold one fact in."""
-        since = self._since.pop(fact.agent_id, None)
-        if since is not None:
-            self._add(since, fact.at, self.logged_in_s)
-        if fact.status is not S.LOGGED_OUT:
-            self._since[fact.agent_id] = fact.at
-
-    def snapshot(self, now: float) -> dict[float, float]:
-        """interval_at -> logged-in agent-seconds, with open spans counted up to ``now``."""
-        out = dict(self.logged_in_s)
-        for since in self._since.values():
-            self._add(since, now, out)
-        return out
-
-
 class StandaloneFloor:
     """Agents and queue statistics without a dispatcher (see the module docstring).
 
@@ -145,7 +108,6 @@ class StandaloneFloor:
             queue_service_level_s={q.name: q.service_level_s for q in config.queues},
             queue_skills={q.name: frozenset(q.skills) for q in config.queues},
         ))
-        self.tally = StaffingTally(self.metrics.interval_start_at, self.metrics.config.interval_s)
         ids = range(config.first_agent, config.last_agent + 1)
         self._skills: dict[str, dict[str, int]] = {str(i): lab_skills(i) for i in ids}
         start = clock()
@@ -205,7 +167,7 @@ class StandaloneFloor:
         return [row for row, _uid in self._waiting.values()]
 
     def staffing(self) -> dict[float, float]:
-        return self.tally.snapshot(self.clock())
+        return self.metrics.staffing(self.clock())
 
     # -- Floor protocol: agent actions ---------------------------------------------------------
 
@@ -319,7 +281,6 @@ class StandaloneFloor:
                     ev.agent_id, ev.status, ev.at,
                     ev.at if ev.status is S.READY or old.status is S.LOGGED_OUT else old.idle_since_at,
                     old.calls_today, ev.reason, ev.linkedid, ev.queue)
-                self.tally.apply(ev)
             case AgentSkillsSet():
                 if ev.agent_id in self._skills:
                     self._skills[ev.agent_id] = dict(ev.skills)
@@ -350,4 +311,4 @@ class StandaloneFloor:
                 log.exception("floor subscriber %r failed", cb)
 
 
-__all__ = ["AgentSkillsSet", "StaffingTally", "StandaloneFloor", "decode_event", "encode_event", "lab_skills"]
+__all__ = ["AgentSkillsSet", "StandaloneFloor", "decode_event", "encode_event", "lab_skills"]
