@@ -161,3 +161,9 @@ def test_given_agents_with_proficiency_when_baseline_members_then_penalty_is_fiv
         Member("commerce", "PJSIP/1001", 0, "1001"),
         Member("commerce", "PJSIP/1002", 3, "1002"),
     ]  # complaints has no app_queue counterpart
+
+
+def test_given_a_routing_log_written_before_the_rename_then_its_call_ends_still_decode() -> None:
+    old = {"type": "CallEnded", "linkedid": "L", "at": 6.0, "hold_s": 2.5}
+    assert decode_event(old) == AnsweredCallEnded("L", 6.0, hold_s=2.5)
+    assert encode_event(AnsweredCallEnded("L", 6.0))["type"] == "AnsweredCallEnded"
