@@ -41,7 +41,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from hotline.queues.events import AgentReady, CallAnswered, CallEnded, CallQueued
+from hotline.queues.events import AgentReady, AnsweredCallEnded, CallAnswered, CallQueued
 from hotline.queues.model import (
     Agent,
     AgentState,
@@ -192,7 +192,7 @@ def main() -> None:
             a = rng.choice(ringing)
             ev = CallAnswered(state.agent_states[a].linkedid or "", a, t)
         elif roll < 0.5 and busy:
-            ev = CallEnded(state.agent_states[rng.choice(busy)].linkedid or "", t)
+            ev = AnsweredCallEnded(state.agent_states[rng.choice(busy)].linkedid or "", t)
         elif roll < 0.75 and paused:
             ev = AgentReady(rng.choice(paused), t)
         else:

@@ -28,11 +28,15 @@ import re
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from hotline.kernel.subscribers import connect_once
 from hotline.queues.handover import HandOver, QueueRequest, SessionRecord, SessionStarted
 from hotline.telephony.calls import Call, CallEnded, CallEvent
 from hotline.telephony.tracker import CallTracker
+
+if TYPE_CHECKING:
+    from hotline.qa.store import QaStore
 
 log = logging.getLogger("hotline.app.facts")
 
@@ -106,6 +110,16 @@ class CallFactsBook:
         self.written = 0
         self._tasks: set[asyncio.Task[None]] = set()
         tracker.subscribe(self._on_call_event)
+
+    def connect_qa_store(self, qa_store: QaStore) -> None:
+        """Late binding, once: the QA store (on the recording catalog's database, built after this book,
+        whose hand-over wrapper and session listener the IVR needs first).
+
+        Raises:
+            AlreadyConnected: a store is already set.
+        """
+        connect_once(self.qa_store, "call facts QA store")
+        self.qa_store = qa_store
 
     def wrap(self, hand_over: HandOver) -> HandOver:
         """A hand-over that records the request, then passes it on."""

@@ -1,4 +1,5 @@
-"""The composition root: the only place that builds adapters and wires them together.
+"""The composition root: the only place that builds adapters; the cross-domain links are made by
+:mod:`hotline.app.wiring`.
 
 ``Service`` owns the AMI client (with the append-only event log), the call tracker, and
 a list of components. A component is anything with ``async start()`` / ``async stop()``
@@ -14,15 +15,13 @@ import contextlib
 import datetime as dt
 import logging
 import signal
-from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Protocol
 
-from hotline.app.calendar_ops import CalendarGauges
+from hotline.app import wiring
 from hotline.app.config import Settings
 from hotline.app.facts import CallFactsBook
-from hotline.app.ops_feed import BacklogGauges, SlaPanel
-from hotline.callbacks.component import build_callbacks
-from hotline.ivr.agi import IvrComponent, RecordingHandOver
+from hotline.callbacks.plugin import build_callbacks
+from hotline.ivr.agi import RecordingHandOver
 from hotline.ivr.plugin import build_ivr
 from hotline.kernel.calendar import build_calendar, calendar_warning
 from hotline.queues.component import Routing
@@ -36,20 +35,6 @@ from hotline.ticketing.component import build as build_ticketing
 from hotline.ticketing.sla import SHANGHAI
 
 log = logging.getLogger("hotline.app.service")
-
-
-def node_kind_of(ivr: IvrComponent) -> Callable[[str, str], str | None]:
-    """``(menu_id, node_id) -> kind`` from the IVR's current menu (None for a menu since replaced)."""
-
-    def kind(menu_id: str, node_id: str) -> str | None:
-        try:
-            menu = ivr.menus.current
-        except Exception:  # no menu loaded (not started)
-            return None
-        node = menu.nodes.get(node_id) if menu.id == menu_id else None
-        return getattr(node, "kind", None)
-
-    return kind
 
 
 class Component(Protocol):
@@ -128,7 +113,7 @@ class Service:
         if self.ivr is not None:
             self.components.append(self.ivr)
             if self.routing is not None:
-                self.routing.node_kind = node_kind_of(self.ivr)
+                wiring.link_ivr(self.routing, self.ivr)
         # MixMonitor on every answered call, catalog, transcription jobs (hotline/recording/mixmonitor.py)
         self.recorder = build_recorder(settings, self.ami, self.calls) if settings.recording.enabled else None
         if self.recorder is not None:
@@ -138,7 +123,7 @@ class Service:
         if catalog is not None:
             from hotline.qa.store import QaStore
 
-            self.facts.qa_store = QaStore(catalog.engine)
+            self.facts.connect_qa_store(QaStore(catalog.engine))
         self.components.append(self.facts)
         self.ticketing = (build_ticketing(settings.ticketing, self.calls, redis_url=settings.redis.url,
                                           mqtt_host=settings.mqtt.host, mqtt_port=settings.mqtt.port,
@@ -147,46 +132,24 @@ class Service:
                           if settings.ticketing.enabled else None)
         if self.ticketing is not None:
             self.components.append(self.ticketing)
-        # callbacks, voice reminders, satisfaction and deadline calls (hotline/callbacks/component.py); after
-        # ticketing (outbox for ratings, SLA card hook) and routing (keep-my-place hand-over)
-        self.callbacks = (build_callbacks(settings, self.ami, self.routing, self.components, self.calendar)
+        # callbacks, voice reminders, satisfaction and deadline calls (hotline/callbacks/plugin.py); after
+        # ticketing (outbox for ratings, SLA cards, closed work orders) and routing (keep-my-place hand-over)
+        self.callbacks = (build_callbacks(settings.callbacks, settings.redis.url, self.ami,
+                                          routing=wiring.routing_links(self.routing) if self.routing else None,
+                                          publish=self.ticketing.outbox.enqueue if self.ticketing else None,
+                                          calendar=self.calendar)
                           if settings.callbacks.enabled else None)
         if self.callbacks is not None:
             self.components.append(self.callbacks)
-            if self.ticketing is not None and self.ticketing.closed is not None:
-                # resolved work orders in RT -> satisfaction calls (hotline/ticketing/closed.py)
-                self.ticketing.closed.subscribe(self.callbacks.on_work_order_closed)
+            wiring.link_callbacks(self.callbacks, routing=self.routing, ticketing=self.ticketing)
         # HTTP API, wallboard, supervisor console, /metrics on settings.web.host:port (hotline/web/component.py)
         if settings.web.enabled:
-            from hotline.web.component import build_web
-
-            web_component = build_web(settings, self.ami, self.calls, self.routing)
-            from hotline.web.qa_pages import build_qa_app  # QA review pages at /qa (hotline/web/qa_pages.py)
-
-            web_component.deps.subapps = (("/qa", build_qa_app(settings, web_component.audit)),)
-            if self.callbacks is not None:  # /api/callbacks and /api/reminders
-                web_component.deps.callbacks = self.callbacks.api
-                web_component.deps.reminders = self.callbacks.api
-            self._web_feeds(settings, web_component)
-            store = getattr(self.ivr, "announcements", None) if self.ivr is not None else None
-            if store is not None:  # /api/announcements: add, list, remove (Redis, next call)
-                from hotline.ivr.announcement_store import AnnouncementsApi
-
-                web_component.deps.announcements = AnnouncementsApi(store)
+            backlog = wiring.backlog_gauges(settings, self.ticketing)  # /metrics (hotline/app/ops_feed.py)
+            web_component = wiring.build_web_component(settings, self.ami, self.calls, routing=self.routing,
+                                                       callbacks=self.callbacks, ticketing=self.ticketing,
+                                                       ivr=self.ivr, calendar=self.calendar, backlog=backlog)
+            self.components.append(backlog)  # before the web app (appended next), so stopped after it
             self.components.append(web_component)
-
-    def _web_feeds(self, settings: Settings, web_component: Any) -> None:
-        """Backlog gauges for /metrics and the SLA panel for the wallboard (hotline/app/ops_feed.py)."""
-        ticketing = self.ticketing
-        outbox = []
-        if ticketing is not None:
-            outbox = [(ticketing.outbox.stream(sink), sink) for sink in settings.ticketing.enabled_sinks()]
-            web_component.deps.sla = SlaPanel(ticketing.index)
-        gauges = BacklogGauges(settings.redis.url, outbox, settings.speech.stream, settings.speech.group)
-        calendar = CalendarGauges(self.calendar)  # hotline_calendar_days_left
-        ivr_gauges = (self.ivr,) if self.ivr is not None else ()  # AGI error replies, type-ahead keys dropped
-        web_component.deps.gauges = (*web_component.deps.gauges, gauges, calendar, *ivr_gauges)
-        self.components.append(gauges)  # before the web app (appended next), so stopped after it
 
     async def start(self, connect_timeout_s: float = 15.0) -> None:
         """Start the AMI connection and every component.

@@ -14,14 +14,14 @@ took it, so the citizen never waits on hold for an agent:
    ``callback_mode: agent_first``). Routing, the one owner of agent availability, rings an agent and
    bridges it to ``;1`` exactly as for a live caller (ring-no-answer re-offers it; the placeholder
    keeps its place).
-3. Routing's ``CallAnswered`` for that call (:attr:`hotline.queues.dispatch.Dispatcher.call_answered_hook`):
+3. Routing's ``CallAnswered`` for that call (:meth:`hotline.queues.dispatch.Dispatcher.subscribe_answered`):
    AMI ``Redirect`` of the ``;2`` half to ``hotline-cb-agentfirst,<number>,1``
    (:func:`redirect_fields`), which dials ``PJSIP/<number>@<trunk>`` with the attempt id as
    AccountCode.
 4. The ``DialEnd`` whose ``Uniqueid`` is the ``;2`` half (:func:`citizen_outcome`): ``ANSWER`` ->
    the attempt is answered, the request DONE (agent and citizen talk through the pair); anything
    else -> the retry policy's outcome (busy, no answer, congestion, failed), the pair hangs up in
-   the dialplan, and routing sees the agent's call end normally (``CallEnded``: wrap-up, then ready;
+   the dialplan, and routing sees the agent's call end normally (``AnsweredCallEnded``: wrap-up, then ready;
    never "missed").
 
 Restart / AMI loss (kept simple): an agent-first attempt found in flight at start or after a

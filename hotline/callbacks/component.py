@@ -1,19 +1,12 @@
-"""The callbacks component of ``hotline run``: the dialler plus its wiring to routing and ticketing.
+"""The callbacks component of ``hotline run``: the dialler, the callback offer and their acceptance.
 
-Built by :func:`build_callbacks` (called from :mod:`hotline.app.service`):
-
-* store: Redis at ``redis.url`` under ``callbacks.key_prefix``;
-* ``publish``: the ticketing component's outbox (``RedisOutbox.enqueue``): satisfaction results go
-  to the work order as ``work_order.updated`` events; without ticketing they are only counted;
-* the SLA monitor's card hook is set to :meth:`Dialler.on_sla_card` (department deadline calls);
-* keep-my-place: ``waiting_calls`` is the routing dispatcher's waiting list and ``connect`` hands the
-  answered citizen to routing (``enqueue`` of a :class:`hotline.queues.handover.QueueRequest` with the
-  caller's priority + ``callback_priority_boost``), so the next free agent takes them;
-  with ``callback_mode: agent_first`` a Local placeholder is queued instead and the citizen is dialled
-  once routing's ``call_answered_hook`` says an agent answered (:mod:`hotline.callbacks.agentfirst`);
-  :meth:`CallbacksComponent.accept_callback` is what the IVR/routing calls when a caller accepts
-  the callback offer (``OfferCallback``): it stores the request and tells routing
-  ``CallbackRequested`` (counted as a callback, not an abandon).
+Built by :func:`hotline.callbacks.plugin.build_callbacks`; the cross-domain subscriptions (routing's
+answered calls -> :meth:`Dialler.on_agent_answered`, routing's ``OfferCallback`` -> the offer, SLA cards ->
+:meth:`Dialler.on_sla_card`, closed work orders -> :meth:`CallbacksComponent.on_work_order_closed`) are
+made by :mod:`hotline.app.wiring`. :meth:`CallbacksComponent.accept_callback` is what the offer calls when
+a caller accepts the callback (``OfferCallback``): it stores the request and tells routing
+``CallbackRequested`` (counted as a callback, not an abandon). :func:`routing_connect` hands an answered
+citizen back to routing (keep-my-place).
 """
 
 from __future__ import annotations
@@ -21,38 +14,47 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any
 
 from hotline.callbacks.api import CallbacksApi
 from hotline.callbacks.dialler import Answered, Connect, Dialler
 from hotline.callbacks.errors import InvalidNumber
 from hotline.callbacks.keepplace import CallbackRequest, RequestStatus, close
 from hotline.callbacks.numbers import normalise_number
-from hotline.callbacks.offering import CallbackOffers
+from hotline.callbacks.offering import Accept, CallbackOffers
 from hotline.callbacks.settings import CallbacksSettings
-from hotline.callbacks.store import CallbackStore, open_store
-from hotline.kernel.calendar import DEFAULT_CALENDAR, WorkingCalendar
+from hotline.callbacks.store import CallbackStore
 from hotline.queues.events import CallbackRequested
 from hotline.queues.exceptions import CallNotQueued
 from hotline.queues.handover import QueueRequest
-from hotline.telephony.ami import AmiClient
+from hotline.ticketing.closed import WorkOrderClosed
 
 log = logging.getLogger("hotline.callbacks")
 
 
 class CallbacksComponent:
-    """``start``/``stop`` for the service; ``api`` for the web app; ``accept_callback`` for the IVR."""
+    """``start``/``stop`` for the service; ``api`` for the web app; ``accept_callback`` for the offer.
+
+    Args:
+        dialler: the dialler (callbacks, reminders, satisfaction and deadline calls).
+        store: its Redis store (closed by :meth:`stop`).
+        callback_requested: tells routing a caller accepted a callback (``Dispatcher.callback_requested``).
+        clock: epoch seconds.
+        make_offers: builds the callback offer to waiting callers given this component's
+            :meth:`accept_callback` (:func:`hotline.callbacks.plugin.build_offers`); None: no offer.
+    """
 
     def __init__(self, dialler: Dialler, store: CallbackStore, settings: CallbacksSettings,
                  callback_requested: Callable[[CallbackRequested], Awaitable[None]] | None = None,
-                 clock: Callable[[], float] = time.time, offers: CallbackOffers | None = None) -> None:
+                 clock: Callable[[], float] = time.time,
+                 make_offers: Callable[[Accept], CallbackOffers] | None = None) -> None:
         self.dialler = dialler
-        self.offers = offers  # the callback offer to waiting callers (set by build_callbacks)
         self.store = store
         self.settings = settings
         self.api = CallbacksApi(store, settings, clock, calendar=dialler.policy.calendar)  # one calendar
         self.callback_requested = callback_requested
         self.clock = clock
+        #: the callback offer to waiting callers, or None
+        self.offers: CallbackOffers | None = make_offers(self.accept_callback) if make_offers is not None else None
 
     async def start(self) -> None:
         await self.dialler.start()
@@ -99,7 +101,7 @@ class CallbacksComponent:
                 raise
         return stored, created
 
-    async def on_work_order_closed(self, closed: Any) -> None:
+    async def on_work_order_closed(self, closed: WorkOrderClosed) -> None:
         """Subscriber of the ticketing side's work-order-closed events
         (:class:`hotline.ticketing.closed.WorkOrderClosed`):
         schedule the satisfaction call (idempotent per work order). A work order without a callable
@@ -128,45 +130,3 @@ def routing_connect(enqueue: Callable[[QueueRequest], Awaitable[None]], boost: i
                                        "callback_mode": r.mode}))
 
     return connect
-
-
-def build_callbacks(settings: Any, ami: AmiClient, routing: Any = None,
-                    components: Iterable[Any] = (), calendar: WorkingCalendar = DEFAULT_CALENDAR) -> CallbacksComponent:
-    """Build the component from the service settings; ``routing`` is ``queues.component.Routing`` or None,
-    ``components`` the ones built so far (the ticketing component is looked up there), ``calendar`` the
-    service's working calendar (:func:`hotline.kernel.calendar.build_calendar`)."""
-    cfg: CallbacksSettings = settings.callbacks
-    store = open_store(settings.redis.url, cfg.key_prefix)
-    ticketing = next((c for c in components if hasattr(c, "outbox") and hasattr(c, "monitor")), None)
-    publish = ticketing.outbox.enqueue if ticketing is not None else None
-    waiting = connect = requested = None
-    called_back: set[str] = set()
-    if routing is not None:
-        dispatcher = routing.dispatcher
-        waiting = dispatcher.waiting
-        connect = routing_connect(routing.enqueue, cfg.callback_priority_boost, called_back)
-        requested = dispatcher.callback_requested
-    dialler = Dialler(ami, store, cfg, publish=publish, waiting_calls=waiting, connect=connect, calendar=calendar)
-    if routing is not None:
-        routing.dispatcher.call_answered_hook = dialler.on_agent_answered  # agent first: then dial the citizen
-    if ticketing is not None and getattr(ticketing, "monitor", None) is not None:
-        ticketing.monitor.hook = dialler.on_sla_card
-    component = CallbacksComponent(dialler, store, cfg, requested)
-    if routing is not None and cfg.offer_enabled:
-        component.offers = build_offers(cfg, ami, routing.dispatcher, component.accept_callback)
-        component.offers.excluded = called_back
-    return component
-
-
-def build_offers(cfg: CallbacksSettings, ami: AmiClient, dispatcher: Any, accept: Any) -> CallbackOffers:
-    """The callback offer wired to a routing :class:`hotline.queues.dispatch.Dispatcher` (its waiting calls,
-    EWT, the core's maximum-wait ``OfferCallback`` hook, the caller numbers of its call tracker)."""
-
-    def caller_number(uniqueid: str) -> str:
-        leg = dispatcher.tracker.model.legs.get(uniqueid)
-        return (leg.caller_num or "") if leg is not None else ""
-
-    offers = CallbackOffers(ami, cfg, waiting=dispatcher.waiting, position=dispatcher.position,
-                            caller_number=caller_number, accept=accept)
-    dispatcher.offer_callback_hook = offers.on_offer_callback
-    return offers

@@ -647,8 +647,8 @@ class Dialler:
         await self._close_request(job, RequestStatus.DONE, now)
 
     def on_agent_answered(self, event: Any) -> None:
-        """Routing's hook (:attr:`hotline.queues.dispatch.Dispatcher.call_answered_hook`, called on its worker:
-        must not block): an agent answered ``event.linkedid``. For an agent-first placeholder the
+        """Subscriber of routing's answered calls (:meth:`hotline.queues.dispatch.Dispatcher.subscribe_answered`,
+        called on its worker: must not block): an agent answered ``event.linkedid``. For an agent-first placeholder the
         dialler then redirects its ;2 half to dial the citizen."""
         if event.linkedid in self._by_uniqueid:
             self._post("agent", event.linkedid)

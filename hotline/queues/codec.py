@@ -5,7 +5,8 @@ Used by the routing event log (one JSON object per record, replayed into
 
 Shapes: an event is ``{"type": "<class name>", <field>: <value>, ...}``; frozensets become sorted
 lists, enums their value, an :class:`~hotline.queues.model.Agent` a nested object. Decoding is the exact
-inverse (``decode_event(encode_event(e)) == e``).
+inverse (``decode_event(encode_event(e)) == e``); a record of a type since renamed (``CallEnded``, now
+``AnsweredCallEnded``) still decodes.
 
 Errors: :class:`CodecError` (a ``ValueError``) for an unknown type or a malformed record.
 """
@@ -28,10 +29,12 @@ _EVENT_TYPES: dict[str, type] = {
     for cls in (
         qe.AgentLoggedIn, qe.AgentLoggedOut, qe.AgentReady, qe.AgentPaused, qe.WrapUpEnded,
         qe.AgentSkillsChanged, qe.CallQueued, qe.CallAbandoned, qe.CallAnswered, qe.OfferFailed,
-        qe.CallEnded, qe.CallTransferred, qe.CallbackRequested, qe.AgentStateChanged,
+        qe.AnsweredCallEnded, qe.CallTransferred, qe.CallbackRequested, qe.AgentStateChanged,
         qe.CallOverflowed, qe.CallSentToVoicemail, qe.IvrEntered, qe.IvrEnded,
     )
 }
+#: names older logs and snapshots used for a type since renamed (read, never written)
+_LEGACY_TYPES: dict[str, type] = {"CallEnded": qe.AnsweredCallEnded}
 
 
 class CodecError(QueuesError, ValueError):
@@ -79,7 +82,8 @@ def decode_event(data: dict[str, Any]) -> object:
     Raises:
         CodecError: unknown ``type`` or missing / unexpected fields.
     """
-    cls = _EVENT_TYPES.get(str(data.get("type")))
+    name = str(data.get("type"))
+    cls = _EVENT_TYPES.get(name) or _LEGACY_TYPES.get(name)
     if cls is None:
         raise CodecError(f"unknown event type {data.get('type')!r}")
     kwargs: dict[str, Any] = {}

@@ -14,6 +14,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from hotline.kernel.subscribers import connect_once
 from hotline.queues.config import load_agents_file
 from hotline.queues.control import AgentControl
 from hotline.queues.dispatch import Dispatcher
@@ -59,8 +60,23 @@ class Routing:
         self.control = control
         self._redis = redis
         self._stopped = False
-        #: set by the composition root: the kind of an IVR node (a caller leaving at a goodbye is self-served)
-        self.node_kind: NodeKind | None = None
+        self._node_kind: NodeKind | None = None
+
+    def connect_node_kind(self, node_kind: NodeKind) -> None:
+        """Late binding, once (the IVR is built after routing, which it hands callers to): the kind of an
+        IVR node, so a caller leaving at a goodbye is counted self-served. Made by
+        :func:`hotline.app.wiring.wire`.
+
+        Raises:
+            AlreadyConnected: called a second time.
+        """
+        connect_once(self._node_kind, "routing node kind")
+        self._node_kind = node_kind
+
+    @property
+    def node_kind(self) -> NodeKind | None:
+        """The connected node-kind lookup, or None (not connected: IVR disabled)."""
+        return self._node_kind
 
     @classmethod
     def from_settings(cls, settings: Any, ami: AmiClient, tracker: CallTracker) -> Routing:
@@ -87,16 +103,13 @@ class Routing:
 
     def ivr_session(self, item: SessionStarted | SessionRecord) -> None:
         """The IVR's session listener: log and count the call's IVR start or end (see :meth:`record_ivr`)."""
-        self.record_ivr(ivr_event(item, self.node_kind))
+        self.record_ivr(ivr_event(item, self._node_kind))
 
     def record_ivr(self, event: IvrEntered | IvrEnded) -> None:
         """Append ``event`` to the routing event log (the dispatcher's writer, so a restart replays
         it) and apply it to the live statistics. Synchronous, on the event loop (the log write is
         queued to the writer thread); after :meth:`stop` it is only counted."""
-        d = self.dispatcher
-        d.metrics.apply(event)
-        if d.event_log is not None and not self._stopped:
-            d.event_log.append(event)
+        self.dispatcher.record_ivr(event, log_it=not self._stopped)
 
     def report(self, now: float | None = None) -> dict[str, object]:
         """Today's statistics and the live view, for the wallboard."""

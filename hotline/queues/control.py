@@ -92,10 +92,15 @@ class AgentControl:
             return
         reply: dict[str, Any] = {"ok": True, "error": ""}
         try:
+            d = self.dispatcher
             if op == "pause":
-                await self.dispatcher.pause(agent, str(cmd.get("reason") or "break"))
-            elif op in OPS:
-                await getattr(self.dispatcher, op)(agent)
+                await d.pause(agent, str(cmd.get("reason") or "break"))
+            elif op == "login":
+                await d.login(agent)
+            elif op == "logout":
+                await d.logout(agent)
+            elif op == "ready":
+                await d.ready(agent)
             else:
                 raise AgentCommandError(f"unknown command {op!r}")
             st = self.dispatcher.agent_state(agent)

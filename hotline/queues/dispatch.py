@@ -60,6 +60,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from hotline.kernel.subscribers import Subscribers
 from hotline.queues import routing as rt
 from hotline.queues.codec import snapshot_to_json
 from hotline.queues.config import RoutingSettings
@@ -78,11 +79,14 @@ from hotline.queues.events import (
     AgentLoggedOut,
     AgentPaused,
     AgentReady,
+    AgentSkillsChanged,
+    AnsweredCallEnded,
     CallAbandoned,
     CallAnswered,
     CallbackRequested,
-    CallEnded,
     Event,
+    IvrEnded,
+    IvrEntered,
     OfferFailed,
 )
 from hotline.queues.exceptions import CallNotQueued, QueuesError, UnknownQueue
@@ -96,7 +100,7 @@ from hotline.telephony.calls import CallEvent, LegEnded
 from hotline.telephony.frames import AmiMessage
 from hotline.telephony.tracker import CallTracker
 
-__all__ = ["DispatchStats", "Dispatcher", "RoutingUnavailable"]
+__all__ = ["DispatchStats", "Dispatcher", "RoutingChanged", "RoutingUnavailable"]
 
 log = logging.getLogger("hotline.routing")
 
@@ -118,6 +122,20 @@ class DispatchStats:
     restored_calls: int = 0
     closed_at_restore: int = 0
     worker_errors: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RoutingChanged:
+    """The routing state or its statistics changed (published once per change, after it is applied).
+
+    Attributes:
+        at: epoch s (the dispatcher's clock) when the change was applied.
+        events_applied: the statistics' event count after the change
+            (:attr:`hotline.queues.metrics.MetricsState.events_applied`).
+    """
+
+    at: float
+    events_applied: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,13 +209,32 @@ class Dispatcher:
         self._actions: set[asyncio.Task[None]] = set()
         self._worker: asyncio.Task[None] | None = None
         self._saver = (SnapshotSaver(store, self._render_snapshot) if store is not None else None)
-        #: called (on the worker, must not block) with each OfferCallback (hotline/callbacks/offering.py)
-        self.offer_callback_hook: Callable[[rt.OfferCallback], None] | None = None
-        #: called (on the worker, must not block) when an agent answered a queued call (``CallAnswered``
-        #: applied, agent ON_CALL for it): hotline/callbacks/agentfirst.py then dials the citizen
-        self.call_answered_hook: Callable[[CallAnswered], None] | None = None
+        #: subscription lists (subscribe with :meth:`subscribe_answered` ...; published on the worker)
+        self.answered: Subscribers[CallAnswered] = Subscribers("routing answered", _linkedid)
+        self.offer_callback: Subscribers[rt.OfferCallback] = Subscribers("routing offer-callback", _linkedid)
+        self.changed: Subscribers[RoutingChanged] = Subscribers("routing changed")
         ami.subscribe(self._on_ami)
         tracker.subscribe(self._on_call_event)
+
+    # ------------------------------------------------------------------ subscriptions
+    def subscribe_answered(self, fn: Callable[[CallAnswered], object]) -> None:
+        """``fn(event)`` when an agent answered a queued call (``CallAnswered`` applied, the agent ON_CALL
+        for it; source: AMI ``OriginateResponse`` Reason 4, or a reconnect/restart reconciliation).
+        Called on the routing worker, in subscription order: must not block."""
+        self.answered.subscribe(fn)
+
+    def subscribe_offer_callback(self, fn: Callable[[rt.OfferCallback], object]) -> None:
+        """``fn(command)`` for each :class:`hotline.queues.routing.OfferCallback` the core emits (a caller
+        reached the queue's callback-offer wait). On the worker: must not block. Without any
+        subscriber the command is only logged."""
+        self.offer_callback.subscribe(fn)
+
+    def subscribe_changed(self, fn: Callable[[RoutingChanged], object]) -> None:
+        """``fn(change)`` once after each change of the routing state or statistics: an inbox item
+        (hand-over, agent command, AMI fact, timer) that applied at least one event, or an IVR
+        start/end recorded by :meth:`record_ivr`. Synchronous, must not block (coalesce in the
+        subscriber: e.g. :class:`hotline.web.hub.WallboardHub`)."""
+        self.changed.subscribe(fn)
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
@@ -287,6 +324,20 @@ class Dispatcher:
         """-> NOT_READY(reason) (``break``, ``lunch``, ``training`` ...). Raises as :meth:`login`."""
         await self._command(AgentPaused(agent_id, reason, self.clock()))
 
+    async def change_skills(self, agent: Agent) -> None:
+        """Replace the configured agent ``agent.id`` by ``agent`` (new skills / languages), through the
+        inbox (the one writer of routing state). Raises UnknownAgent / RoutingUnavailable."""
+        await self._command(AgentSkillsChanged(agent, self.clock()))
+
+    def record_ivr(self, event: IvrEntered | IvrEnded, *, log_it: bool = True) -> None:
+        """Apply an IVR session start/end to the live statistics and (``log_it``) append it to the routing
+        event log (a restart replays it); then publish :class:`RoutingChanged`. Synchronous, on the event
+        loop (the log write is queued to the writer thread)."""
+        self.metrics.apply(event)
+        if log_it and self.event_log is not None:
+            self.event_log.append(event)
+        self.changed.publish(RoutingChanged(self.clock(), self.metrics.events_applied))
+
     # ------------------------------------------------------------------ read API
     def agent_state(self, agent_id: str) -> AgentState:
         """The agent's current state (KeyError if not configured)."""
@@ -359,6 +410,7 @@ class Dispatcher:
                     item = None
             now = self.clock()
             reply = getattr(item, "reply", None)
+            before = self._progress()
             try:
                 if item is None:
                     _, out = rt.decide(self.state, now)
@@ -389,8 +441,15 @@ class Dispatcher:
             finally:
                 if self._saver is not None:
                     self._saver.mark_dirty()
+                if self._progress() != before:
+                    self.changed.publish(RoutingChanged(now, self.metrics.events_applied))
                 if item is not None:
                     inbox.task_done()
+
+    def _progress(self) -> int:
+        """Moves whenever an event is applied (an input the core accepted, or a fact it emitted: each is
+        recorded in the statistics): the change notification's trigger. A refused command moves nothing."""
+        return self.metrics.events_applied
 
     def _enqueue(self, request: QueueRequest, now: float) -> None:
         if request.linkedid in self._calls:
@@ -414,7 +473,7 @@ class Dispatcher:
         if item.uniqueid == rec.uniqueid:
             self._apply(caller_left(rec.connected, rec.linkedid, item.at), now)
         elif item.uniqueid == rec.agent_uniqueid and rec.connected:
-            self._apply(CallEnded(rec.linkedid, item.at), now)
+            self._apply(AnsweredCallEnded(rec.linkedid, item.at), now)
         elif item.uniqueid == rec.agent_uniqueid and rec.agent_id is not None:
             # ended while ringing: the OriginateResponse that follows says why; without one the
             # offer is lost after LEG_END_GRACE_S (the core's deadline)
@@ -471,10 +530,9 @@ class Dispatcher:
             st = self.state.agent_states.get(event.agent_id)
             if st is not None and st.status is AgentStatus.ON_CALL and st.linkedid == event.linkedid:
                 rec.connected = True
-                if self.call_answered_hook is not None:
-                    self.call_answered_hook(event)
+                self.answered.publish(event)
         self._after(event, out, now)
-        if isinstance(event, (CallAbandoned, CallEnded, CallbackRequested)) and rec is not None:
+        if isinstance(event, (CallAbandoned, AnsweredCallEnded, CallbackRequested)) and rec is not None:
             self._drop(rec)
 
     def _after(self, event: Event | None, out: list[rt.Output], now: float) -> None:
@@ -485,8 +543,8 @@ class Dispatcher:
                 self._cancel(o)
             elif isinstance(o, rt.SendToVoicemail):
                 self._voicemail(o)
-            elif isinstance(o, rt.OfferCallback) and self.offer_callback_hook is not None:
-                self.offer_callback_hook(o)
+            elif isinstance(o, rt.OfferCallback) and self.offer_callback:
+                self.offer_callback.publish(o)
             elif isinstance(o, (rt.OverflowCall, rt.OfferCallback)):
                 log.info("routing: %s", o)
             else:
@@ -676,7 +734,7 @@ class Dispatcher:
                 continue
             self._track_legs(rec)
             if rec.connected and not alive(rec.agent_uniqueid):
-                self._inbox.put_nowait(_Input(CallEnded(rec.linkedid, now), from_ami=True))
+                self._inbox.put_nowait(_Input(AnsweredCallEnded(rec.linkedid, now), from_ami=True))
             elif rec.agent_id is not None and not rec.connected:
                 verdict = ringing_offer_verdict(legs.get(rec.agent_uniqueid or ""))
                 if verdict == ANSWERED:
@@ -691,3 +749,7 @@ class Dispatcher:
         self._by_uid[rec.uniqueid] = rec.linkedid
         if rec.agent_uniqueid is not None:
             self._by_uid[rec.agent_uniqueid] = rec.linkedid
+
+
+def _linkedid(item: CallAnswered | rt.OfferCallback) -> str:
+    return f"linkedid={item.linkedid}"

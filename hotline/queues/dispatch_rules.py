@@ -10,7 +10,7 @@ without I/O:
   uniqueid before it exists, so a hangup racing the originate is still recognised);
 * AMI ``OriginateResponse`` ``Reason`` -> answered or an :class:`~hotline.queues.events.OfferFailed` reason;
 * a caller leg's hangup -> :class:`~hotline.queues.events.CallAbandoned` (before answer) or
-  :class:`~hotline.queues.events.CallEnded` (after);
+  :class:`~hotline.queues.events.AnsweredCallEnded` (after);
 * a ringing offer's agent leg as ``CoreShowChannels`` lists it after a restart or a reconnect ->
   answered, ``lost`` or still ringing (:func:`ringing_offer_verdict`).
 """
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hotline.queues.events import CallAbandoned, CallEnded, CallQueued
+from hotline.queues.events import AnsweredCallEnded, CallAbandoned, CallQueued
 from hotline.queues.handover import QueueRequest
 from hotline.queues.routing import LOST, OfferCall
 from hotline.telephony.calls import Leg
@@ -138,13 +138,13 @@ def originate_outcome(reason: int) -> str:
     return _REASONS.get(reason, "unreachable")
 
 
-def caller_left(connected: bool, linkedid: str, at: float) -> CallAbandoned | CallEnded:
+def caller_left(connected: bool, linkedid: str, at: float) -> CallAbandoned | AnsweredCallEnded:
     """The caller's leg hung up (AMI ``Hangup``, or found gone at a ``CoreShowChannels`` resync).
 
     Returns:
-        ``CallEnded`` once an agent answered, else ``CallAbandoned`` (waiting or ringing).
+        ``AnsweredCallEnded`` once an agent answered, else ``CallAbandoned`` (waiting or ringing).
     """
-    return CallEnded(linkedid, at) if connected else CallAbandoned(linkedid, at)
+    return AnsweredCallEnded(linkedid, at) if connected else CallAbandoned(linkedid, at)
 
 
 def ringing_offer_verdict(agent_leg: Leg | None) -> str:

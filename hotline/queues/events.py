@@ -7,7 +7,7 @@ routing events, so the hotline-level call outcomes are replayed from the same lo
 The adapter translates AMI into the *input* events (``CallQueued`` from the IVR hand-over,
 ``CallAnswered`` from ``BridgeEnter`` of the agent leg, ``OfferFailed`` from ``OriginateResponse``
 with a failure / ring timeout, ``CallAbandoned`` from the caller's ``Hangup`` while queued or
-ringing, ``CallEnded`` from the ``Hangup`` after the bridge, ...). The routing core emits
+ringing, ``AnsweredCallEnded`` from the ``Hangup`` after the bridge, ...). The routing core emits
 *facts* (``AgentStateChanged``, ``CallOverflowed``, ``CallSentToVoicemail``) that the adapter
 appends to the same event log, so :mod:`hotline.queues.metrics` can be replayed from that one log.
 
@@ -29,9 +29,9 @@ __all__ = [
     "AgentReady",
     "AgentSkillsChanged",
     "AgentStateChanged",
+    "AnsweredCallEnded",
     "CallAbandoned",
     "CallAnswered",
-    "CallEnded",
     "CallOverflowed",
     "CallQueued",
     "CallSentToVoicemail",
@@ -152,8 +152,11 @@ class OfferFailed:
 
 
 @dataclass(frozen=True, slots=True)
-class CallEnded:
+class AnsweredCallEnded:
     """An answered call ended (either side hung up); the agent enters wrap-up.
+
+    Named apart from the call model's :class:`hotline.telephony.calls.CallEnded` (every call, answered or
+    not, from the tracker); routing logs written before the rename say ``CallEnded`` and still replay.
 
     Attributes:
         hold_s: total seconds the caller was on hold during the talk (from MusicOnHoldStart/Stop).
@@ -278,7 +281,7 @@ Event = (
     | CallAbandoned
     | CallAnswered
     | OfferFailed
-    | CallEnded
+    | AnsweredCallEnded
     | CallTransferred
     | CallbackRequested
 )

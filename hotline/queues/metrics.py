@@ -5,7 +5,7 @@ Feed every event of the log, in order, to :meth:`MetricsState.apply` (live) or t
 each event's ``at`` and the reporting ``now`` is passed in.
 
 Input: the events of :mod:`hotline.queues.events` -- the adapter's ``CallQueued``, ``CallAnswered``,
-``CallAbandoned``, ``CallEnded``, ``CallTransferred``, ``CallbackRequested``, ``OfferFailed`` and
+``CallAbandoned``, ``AnsweredCallEnded``, ``CallTransferred``, ``CallbackRequested``, ``OfferFailed`` and
 the routing core's facts ``AgentStateChanged``, ``CallOverflowed``, ``CallSentToVoicemail``. Other
 events are ignored.
 
@@ -65,7 +65,7 @@ Definitions (per queue or skill, per day or interval; ``T`` = the queue's ``serv
 * **ASA** (average speed of answer) ``= sum(wait_s of answered) / A`` seconds.
 * **AHT** (average handle time) ``= sum(talk_s + hold_s + wrap_up_s) / H`` seconds over the ``H``
   calls whose wrap-up has ended; ``talk_s = ended_at - answered_at - hold_s``; ``hold_s`` from
-  ``CallEnded.hold_s``; ``wrap_up_s`` = time the agent spent in WRAP_UP for that call.
+  ``AnsweredCallEnded.hold_s``; ``wrap_up_s`` = time the agent spent in WRAP_UP for that call.
 * **Abandon rate** ``= Ab / O``; **abandon rate excluding short** ``= (Ab - Ab_short) / (O -
   Ab_short)``.
 * **Occupancy** (per day, all agents) ``= (on_call_s + wrap_up_s) / (ready_s + reserved_s +
@@ -86,10 +86,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from hotline.queues.events import (
     AgentStateChanged,
+    AnsweredCallEnded,
     CallAbandoned,
     CallAnswered,
     CallbackRequested,
-    CallEnded,
     CallOverflowed,
     CallQueued,
     CallSentToVoicemail,
@@ -446,6 +446,7 @@ class MetricsState:
         self._offers: dict[str, _Offer] = {}  # linkedid -> current offer (until settled and handled)
         self._agents: dict[str, _AgentSpan] = {}
         self._state_time_s: dict[tuple[date, AgentStatus], float] = {}
+        self._logged_in_s: dict[float, float] = {}  # interval_start_at -> logged-in agent-seconds (closed spans)
         self._call_days: dict[date, CallOutcomes] = {}
         self._calls: dict[str, _Call] = {}  # linkedid -> call, until its IVR end and queue outcome are known
         self.events_applied = 0
@@ -564,7 +565,7 @@ class MetricsState:
                     del self._offers[event.linkedid]
                 elif o is not None:
                     self._call_ended(o, event.at, 0.0)
-            case CallEnded():
+            case AnsweredCallEnded():
                 o = self._offers.get(event.linkedid)
                 if o is not None and o.outcome is Outcome.ANSWERED:
                     self._call_ended(o, event.at, event.hold_s)
@@ -687,6 +688,8 @@ class MetricsState:
         prev = self._agents.get(ev.agent_id)
         if prev is not None:
             self._accumulate(prev.status, prev.since_at, ev.at)
+            if prev.status is not S.LOGGED_OUT:
+                self._add_logged_in(prev.since_at, ev.at, self._logged_in_s)
             if prev.status is S.WRAP_UP and prev.linkedid is not None:
                 o = self._offers.get(prev.linkedid)
                 if o is not None and o.ended and o.agent_id == ev.agent_id:
@@ -714,7 +717,26 @@ class MetricsState:
             into[key] = into.get(key, 0.0) + (cut - start)
             start = cut
 
+    def _add_logged_in(self, start: float, end: float, into: dict[float, float]) -> None:
+        """Add ``[start, end)`` logged-in seconds, split at interval starts."""
+        step = self.config.interval_s
+        while start < end:
+            iat = self.interval_start_at(start)
+            cut = min(end, iat + step)
+            into[iat] = into.get(iat, 0.0) + (cut - start)
+            start = cut
+
     # -- queries -------------------------------------------------------------------------------------
+
+    def staffing(self, now: float) -> dict[float, float]:
+        """Logged-in agent-seconds per interval: ``{interval_start_at: seconds}`` (any status but
+        ``LOGGED_OUT``), open spans counted up to ``now``. Source: ``AgentStateChanged`` facts; an
+        agent's time counts from their first fact applied (a replay starts at local midnight)."""
+        out = dict(self._logged_in_s)
+        for span in self._agents.values():
+            if span.status is not S.LOGGED_OUT:
+                self._add_logged_in(span.since_at, now, out)
+        return out
 
     def forget_before(self, day: date) -> None:
         """Drop counters and agent times of local days before ``day`` (bounded memory on a
@@ -722,6 +744,7 @@ class MetricsState:
         self._by_queue = {k: v for k, v in self._by_queue.items() if k[0] >= day}
         self._by_skill = {k: v for k, v in self._by_skill.items() if k[0] >= day}
         self._state_time_s = {k: v for k, v in self._state_time_s.items() if k[0] >= day}
+        self._logged_in_s = {k: v for k, v in self._logged_in_s.items() if self.local_day(k) >= day}
         self._by_interval = {k: v for k, v in self._by_interval.items() if self.local_day(k[0]) >= day}
         self._call_days = {k: v for k, v in self._call_days.items() if k >= day}
         self._calls = {k: c for k, c in self._calls.items() if c.day >= day}

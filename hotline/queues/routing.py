@@ -94,10 +94,10 @@ from hotline.queues.events import (
     AgentReady,
     AgentSkillsChanged,
     AgentStateChanged,
+    AnsweredCallEnded,
     CallAbandoned,
     CallAnswered,
     CallbackRequested,
-    CallEnded,
     CallOverflowed,
     CallQueued,
     CallSentToVoicemail,
@@ -1017,7 +1017,7 @@ def handle(state: RoutingState, event: Event, now: float) -> tuple[RoutingState,
             )
             _set_agent(state, sm.ring_no_answer(st, now, reason), out, now)
             _requeue(state, entry, out, now)
-        case CallEnded():
+        case AnsweredCallEnded():
             agent_id = state._on_call.get(event.linkedid)
             if agent_id is None:
                 return state, out
@@ -1039,7 +1039,7 @@ def handle(state: RoutingState, event: Event, now: float) -> tuple[RoutingState,
                 if agent_id is not None:
                     _route_agent(state, agent_id, out, now)
             else:
-                return handle(state, CallEnded(event.linkedid, event.at), now)
+                return handle(state, AnsweredCallEnded(event.linkedid, event.at), now)
         case AgentLoggedIn():
             _set_agent(state, sm.login(_agent_state(state, event.agent_id), now), out, now)
         case AgentReady() | WrapUpEnded():

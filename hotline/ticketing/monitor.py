@@ -13,17 +13,15 @@ Each sweep (every ``interval_s``) computes the cards with :func:`hotline.ticketi
 * enqueues a ``work_order.card`` event in the outbox (MQTT ``hotline/workorders/{id}/events``, the
   webhook), atomically with the index update, and with an id that carries the level, so a card is
   announced once even across restarts;
-* calls ``hook(event)`` (the department-reminder feature of the callbacks issue plugs in here;
-  sync or async, given ``hook_timeout_s``; its failures are logged, never retried);
+* hands each card event to its subscribers (:meth:`SlaMonitor.subscribe_cards`; the department reminders
+  of the callbacks plug in here; sync or async, each given ``hook_timeout_s``; failures are logged, never retried);
 * keeps the card in the hash ``hotline:ticketing:cards`` (field = linkedid, value = the event
   payload JSON): what the wallboard reads (:meth:`WorkOrderIndex.cards`).
 """
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import inspect
 import json
 import logging
 import time
@@ -33,6 +31,7 @@ from typing import Any, cast
 from redis.asyncio import Redis
 
 from hotline.kernel.background import BackgroundTask, periodically
+from hotline.kernel.subscribers import AsyncSubscribers
 from hotline.ticketing.connector import OutboxEvent
 from hotline.ticketing.errors import OutboxUnavailable, TicketingError
 from hotline.ticketing.outbox import CALL_TIMEOUT_S, PipelineStep, RedisOutbox, redis_call
@@ -160,8 +159,8 @@ class SlaMonitor:
         outbox: where card events go (routes decide the sinks).
         policy: card thresholds.
         interval_s: seconds between sweeps.
-        hook: department reminder callable, given each card event.
-        hook_timeout_s: budget of one hook call, seconds.
+        hook: a first card subscriber (see :meth:`subscribe_cards`), or None.
+        hook_timeout_s: budget of one subscriber call, seconds.
         closed_probe: tells which work orders are closed (e.g. :func:`rt_closed_probe`).
         clock: epoch seconds.
     """
@@ -182,13 +181,21 @@ class SlaMonitor:
         self.outbox = outbox
         self.policy = policy
         self.interval_s = interval_s
-        self.hook = hook
         self.hook_timeout_s = hook_timeout_s
+        self.cards: AsyncSubscribers[OutboxEvent] = AsyncSubscribers("SLA card", hook_timeout_s, _event_id)
+        if hook is not None:
+            self.cards.subscribe(hook)
         self.closed_probe = closed_probe
         self.clock = clock
         self.sweeps = 0
         self._bg = BackgroundTask("sla-monitor")
         self._stop = self._bg.stopping
+
+    def subscribe_cards(self, fn: CardHook) -> None:
+        """``fn(event)`` (sync or async) for each SLA card event raised (``sla.card.*`` outbox events), after
+        it is in the outbox; in subscription order, each within ``hook_timeout_s``; a failure is logged,
+        never retried, and does not stop the others (the department reminders of the callbacks plug in here)."""
+        self.cards.subscribe(fn)
 
     async def sweep(self, now: float | None = None) -> list[OutboxEvent]:
         """One pass: close what RT says is closed, raise the cards that went up.
@@ -216,20 +223,9 @@ class SlaMonitor:
             raised.append(event)
             log.info("SLA card %s on work order %s (queue %s, due %s)", change.card,
                      change.record.work_order_id, change.record.queue, change.record.due)
-            await self._call_hook(event)
+            await self.cards.publish(event)
         self.sweeps += 1
         return raised
-
-    async def _call_hook(self, event: OutboxEvent) -> None:
-        if self.hook is None:
-            return
-        try:
-            async with asyncio.timeout(self.hook_timeout_s):
-                result = self.hook(event)
-                if inspect.isawaitable(result):
-                    await result
-        except Exception:  # a reminder hook must not stop the monitor
-            log.exception("SLA card hook failed for %s (linkedid=%s)", event.event_id, event.linkedid)
 
     async def start(self) -> None:
         """Start the task (returns at once; idempotent)."""
@@ -242,3 +238,7 @@ class SlaMonitor:
     async def _run(self) -> None:
         await periodically(self.sweep, self.interval_s, self._stop, what="SLA monitor", expected=(OutboxUnavailable,),
                            logger=log)
+
+
+def _event_id(event: OutboxEvent) -> str:
+    return f"event_id={event.event_id}"

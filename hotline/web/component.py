@@ -1,8 +1,10 @@
 """The web component of the running service (``Service.components``): builds the app and listens.
 
-Wiring (by the composition root, :mod:`hotline.app.service`): the AMI client and call tracker of the
-service; a :class:`hotline.web.providers.Floor` (the routing dispatcher's when it exists, else a
-:class:`hotline.web.floor.StandaloneFloor` built here and fed by the call tracker); optional providers.
+Built by :func:`build_web` (called by the wiring, :mod:`hotline.app.wiring`) from the ``web:`` settings and
+named collaborators: the AMI client and call tracker of the service; a :class:`hotline.web.providers.Floor`
+(the routing dispatcher's, pushed by its change notification, when routing exists; else a
+:class:`hotline.web.floor.StandaloneFloor` built here and fed by the call tracker); optional providers, extra
+gauges and sub-apps, all passed at construction.
 """
 
 from __future__ import annotations
@@ -10,11 +12,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from typing import Any
 
 from aiohttp import web
 
 from hotline.kernel.keyfile import load_or_create_key
+from hotline.queues.dispatch import Dispatcher
 from hotline.telephony.ami import AmiClient
 from hotline.telephony.tracker import CallTracker
 from hotline.web.app import UsersFile, make_app
@@ -41,6 +43,8 @@ class WebComponent:
 
     Args:
         floor: None builds a :class:`StandaloneFloor` (agents and statistics kept by the web layer).
+        audit: the audit log (None: one at ``config.audit_log``); closed by :meth:`stop`.
+        subapps: (prefix, app) mounted beside the app's own routes (``/qa``), behind the same guard.
         port: override ``config.port`` (0 = any free port; read :attr:`port` after start).
     """
 
@@ -48,6 +52,7 @@ class WebComponent:
                  floor: Floor | None = None, callbacks: CallbacksProvider | None = None,
                  reminders: RemindersProvider | None = None, announcements: AnnouncementsProvider | None = None,
                  sla: WorkOrderSlaProvider | None = None, gauges: Sequence[OpsGauges] = (),
+                 audit: AuditLog | None = None, subapps: Sequence[tuple[str, web.Application]] = (),
                  port: int | None = None) -> None:
         self.config = config
         self.ami = ami
@@ -57,11 +62,12 @@ class WebComponent:
         if isinstance(self.floor, StandaloneFloor) and tracker is not None:
             tracker.subscribe(self.floor.on_call_event)
         self.users = UsersFile(config.users_file)
-        self.audit = AuditLog(config.audit_log)
+        self.audit = audit if audit is not None else AuditLog(config.audit_log)
         self.deps = WebDeps(config=config, floor=self.floor, audit=self.audit,
                             auth=Authenticator(self.users, config.session_max_age_s), ami=ami,
                             calls=tracker.model if tracker is not None else None, callbacks=callbacks,
-                            reminders=reminders, announcements=announcements, sla=sla, gauges=gauges)
+                            reminders=reminders, announcements=announcements, sla=sla, gauges=gauges,
+                            subapps=subapps)
         self.port = config.port if port is None else port
         self.app: web.Application | None = None
         self._runner: web.AppRunner | None = None
@@ -73,8 +79,6 @@ class WebComponent:
             OSError: the port is taken, or the key / log files cannot be opened.
             UsersFileError: the users file is invalid.
         """
-        if isinstance(self.floor, RoutingFloor):
-            await self.floor.start()
         if isinstance(self.floor, StandaloneFloor) and self.own_floor:
             await self.floor.start()
             if self.tracker is not None and self.ami is not None and self.ami.connected:
@@ -108,18 +112,24 @@ class WebComponent:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
-        if isinstance(self.floor, RoutingFloor) or (isinstance(self.floor, StandaloneFloor) and self.own_floor):
+        if isinstance(self.floor, StandaloneFloor) and self.own_floor:
             await self.floor.stop()
         await asyncio.to_thread(self.audit.close)
 
 
-def build_web(settings: Any, ami: AmiClient, tracker: CallTracker, routing: Any = None) -> WebComponent:
-    """The web component of ``hotline run`` (called by :mod:`hotline.app.service`).
+def build_web(config: WebConfig, ami: AmiClient, tracker: CallTracker, *, dispatcher: Dispatcher | None = None,
+              audit: AuditLog | None = None, subapps: Sequence[tuple[str, web.Application]] = (),
+              callbacks: CallbacksProvider | None = None, reminders: RemindersProvider | None = None,
+              announcements: AnnouncementsProvider | None = None, sla: WorkOrderSlaProvider | None = None,
+              gauges: Sequence[OpsGauges] = ()) -> WebComponent:
+    """The web component of ``hotline run`` (called by :func:`hotline.app.wiring.build_web_component`).
 
     Args:
-        settings: the service settings (``settings.web``).
-        routing: the routing component (``queues.component.Routing``) or None: with it the floor is
-            the dispatcher's; without it a :class:`StandaloneFloor` is kept by the web layer.
+        config: the ``web:`` settings.
+        dispatcher: the routing dispatcher or None: with it the floor is a :class:`RoutingFloor` (subscribed
+            to its changes); without it a :class:`StandaloneFloor` is kept by the web layer.
+        audit, subapps, callbacks ... gauges: see :class:`WebComponent`.
     """
-    floor = RoutingFloor(routing.dispatcher) if routing is not None else None
-    return WebComponent(settings.web, ami=ami, tracker=tracker, floor=floor)
+    floor = RoutingFloor(dispatcher) if dispatcher is not None else None
+    return WebComponent(config, ami=ami, tracker=tracker, floor=floor, callbacks=callbacks, reminders=reminders,
+                        announcements=announcements, sla=sla, gauges=gauges, audit=audit, subapps=subapps)

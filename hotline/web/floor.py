@@ -23,7 +23,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from hotline.queues import agents as sm
-from hotline.queues.events import AgentStateChanged, CallAbandoned, CallAnswered, CallEnded, CallQueued
+from hotline.queues.events import AgentStateChanged, AnsweredCallEnded, CallAbandoned, CallAnswered, CallQueued
 from hotline.queues.exceptions import IllegalTransition
 from hotline.queues.handover import QueueRequest
 from hotline.queues.metrics import MetricsConfig, MetricsState
@@ -48,8 +48,9 @@ class AgentSkillsSet:
     at: float
 
 
-_TYPES: dict[str, type] = {c.__name__: c for c in (CallQueued, CallAbandoned, CallAnswered, CallEnded,
+_TYPES: dict[str, type] = {c.__name__: c for c in (CallQueued, CallAbandoned, CallAnswered, AnsweredCallEnded,
                                                     AgentStateChanged, AgentSkillsSet)}
+_TYPES["CallEnded"] = AnsweredCallEnded  # logs written before the rename
 
 
 def encode_event(event: object) -> dict[str, Any]:
@@ -88,43 +89,6 @@ def lab_skills(agent_id: int) -> dict[str, int]:
     return {"general": 3, LAB_QUEUES[agent_id % 5]: 3}
 
 
-class StaffingTally:
-    """Agent-seconds logged in per interval, from ``AgentStateChanged`` facts (pure, replayable).
-
-    Args:
-        interval_start_at: maps epoch s to the start of its interval (``MetricsState.interval_start_at``).
-        interval_s: the interval length in seconds.
-    """
-
-    def __init__(self, interval_start_at: Callable[[float], float], interval_s: int) -> None:
-        self._start = interval_start_at
-        self._interval_s = interval_s
-        self._since: dict[str, float] = {}  # agent -> logged in since (epoch s)
-        self.logged_in_s: dict[float, float] = {}
-
-    def _add(self, start: float, end: float, into: dict[float, float]) -> None:
-        while start < end:
-            iat = self._start(start)
-            cut = min(end, iat + self._interval_s)
-            into[iat] = into.get(iat, 0.0) + (cut - start)
-            start = cut
-
-    def apply(self, fact: AgentStateChanged) -> None:
-        """Fold one fact in."""
-        since = self._since.pop(fact.agent_id, None)
-        if since is not None:
-            self._add(since, fact.at, self.logged_in_s)
-        if fact.status is not S.LOGGED_OUT:
-            self._since[fact.agent_id] = fact.at
-
-    def snapshot(self, now: float) -> dict[float, float]:
-        """interval_at -> logged-in agent-seconds, with open spans counted up to ``now``."""
-        out = dict(self.logged_in_s)
-        for since in self._since.values():
-            self._add(since, now, out)
-        return out
-
-
 class StandaloneFloor:
     """Agents and queue statistics without a dispatcher (see the module docstring).
 
@@ -144,7 +108,6 @@ class StandaloneFloor:
             queue_service_level_s={q.name: q.service_level_s for q in config.queues},
             queue_skills={q.name: frozenset(q.skills) for q in config.queues},
         ))
-        self.tally = StaffingTally(self.metrics.interval_start_at, self.metrics.config.interval_s)
         ids = range(config.first_agent, config.last_agent + 1)
         self._skills: dict[str, dict[str, int]] = {str(i): lab_skills(i) for i in ids}
         start = clock()
@@ -204,7 +167,7 @@ class StandaloneFloor:
         return [row for row, _uid in self._waiting.values()]
 
     def staffing(self) -> dict[float, float]:
-        return self.tally.snapshot(self.clock())
+        return self.metrics.staffing(self.clock())
 
     # -- Floor protocol: agent actions ---------------------------------------------------------
 
@@ -267,7 +230,7 @@ class StandaloneFloor:
 
     def on_call_event(self, event: CallEvent) -> None:
         """CallTracker subscriber: the caller's leg ended while waiting -> ``CallAbandoned``; an
-        answered call's leg ended -> ``CallEnded``. (Source: AMI ``Hangup`` via the call model.)"""
+        answered call's leg ended -> ``AnsweredCallEnded``. (Source: AMI ``Hangup`` via the call model.)"""
         if not isinstance(event, LegEnded):
             return
         linkedid = self._by_uniqueid.get(event.uniqueid)
@@ -276,7 +239,7 @@ class StandaloneFloor:
         if linkedid in self._waiting:
             self._apply(CallAbandoned(linkedid, event.at))
         elif linkedid in self._answered:
-            self._apply(CallEnded(linkedid, event.at))
+            self._apply(AnsweredCallEnded(linkedid, event.at))
 
     def reconcile(self, live_linkedids: Iterable[str], at: float) -> int:
         """After a restart: callers replayed as waiting whose call is gone are abandoned.
@@ -308,7 +271,7 @@ class StandaloneFloor:
             case CallAnswered():
                 self._waiting.pop(ev.linkedid, None)
                 self._answered.add(ev.linkedid)
-            case CallEnded():
+            case AnsweredCallEnded():
                 self._forget(ev.linkedid)
             case AgentStateChanged():
                 if ev.agent_id not in self._states:
@@ -318,7 +281,6 @@ class StandaloneFloor:
                     ev.agent_id, ev.status, ev.at,
                     ev.at if ev.status is S.READY or old.status is S.LOGGED_OUT else old.idle_since_at,
                     old.calls_today, ev.reason, ev.linkedid, ev.queue)
-                self.tally.apply(ev)
             case AgentSkillsSet():
                 if ev.agent_id in self._skills:
                     self._skills[ev.agent_id] = dict(ev.skills)
@@ -349,4 +311,4 @@ class StandaloneFloor:
                 log.exception("floor subscriber %r failed", cb)
 
 
-__all__ = ["AgentSkillsSet", "StaffingTally", "StandaloneFloor", "decode_event", "encode_event", "lab_skills"]
+__all__ = ["AgentSkillsSet", "StandaloneFloor", "decode_event", "encode_event", "lab_skills"]

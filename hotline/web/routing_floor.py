@@ -2,73 +2,45 @@
 
 Agent actions go through the dispatcher's API (its worker owns availability); reads come from its
 routing state and its :class:`hotline.queues.metrics.MetricsState` (which the dispatcher rebuilds from its
-event log at start, so a restart keeps the day). The dispatcher has no change callback, so a
-watcher task compares its event counters every ``poll_s`` (default 50 ms) and notifies
-subscribers when they moved -- pushes stay well under a second.
+event log at start, so a restart keeps the day). Changes are pushed: the floor subscribes to the
+dispatcher's change notification (:meth:`hotline.queues.dispatch.Dispatcher.subscribe_changed`, published
+once per applied change) and passes it on to its own subscribers (the wallboard hub, which
+coalesces the frames); there is no polling timer.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
-from typing import Any
 
-from hotline.queues.events import AgentSkillsChanged, AgentStateChanged
+from hotline.kernel.subscribers import Subscribers
+from hotline.queues.dispatch import Dispatcher, RoutingChanged
 from hotline.queues.exceptions import IllegalTransition, InvalidQueueConfig, QueuesError, UnknownAgent
 from hotline.queues.metrics import MetricsState
 from hotline.web.errors import Conflict, InvalidRequest, NotFound, Unavailable
-from hotline.web.floor import StaffingTally
 from hotline.web.providers import AgentRow, QueueRow, WaitingRow
-
-log = logging.getLogger("hotline.web.floor")
 
 
 class RoutingFloor:
     """Adapter: the dispatcher seen as a Floor.
 
     Args:
-        dispatcher: a ``queues.dispatch.Dispatcher`` (``Service.routing.dispatcher``).
-        poll_s: how often the change watcher looks at the dispatcher's counters.
+        dispatcher: the routing dispatcher (``Service.routing.dispatcher``); subscribed for its changes.
     """
 
-    def __init__(self, dispatcher: Any, poll_s: float = 0.05) -> None:
+    def __init__(self, dispatcher: Dispatcher) -> None:
         self.d = dispatcher
-        self.poll_s = poll_s
-        self._subscribers: list[Callable[[], None]] = []
-        self._task: asyncio.Task[None] | None = None
-        self._tally: StaffingTally | None = None
-        self._seen: tuple[int, int] = (-1, -1)
+        self._subscribers: Subscribers[RoutingChanged] = Subscribers("floor changed")
+        dispatcher.subscribe_changed(self._subscribers.publish)
 
     @property
     def metrics(self) -> MetricsState:
         return self.d.metrics
 
     def subscribe(self, on_change: Callable[[], None]) -> None:
-        self._subscribers.append(on_change)
-
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._watch(), name="routing-floor-watch")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _watch(self) -> None:
-        while True:
-            seen = (self.d.metrics.events_applied, self.d.stats.events)
-            if seen != self._seen:
-                self._seen = seen
-                for cb in self._subscribers:
-                    try:
-                        cb()
-                    except Exception:
-                        log.exception("floor subscriber %r failed", cb)
-            await asyncio.sleep(self.poll_s)
+        """``on_change()`` after each change of the routing state or statistics (on the routing worker or
+        the IVR's session listener: must not block)."""
+        self._subscribers.subscribe(lambda _change: on_change())
 
     def agents(self) -> list[AgentRow]:
         state = self.d.state
@@ -88,13 +60,8 @@ class RoutingFloor:
                 for c in self.d.waiting()]
 
     def staffing(self) -> Mapping[float, float]:
-        """Logged-in agent-seconds per interval, from the agent spans the metrics hold (today so far)."""
-        m = self.d.metrics
-        tally = StaffingTally(m.interval_start_at, m.config.interval_s)
-        now = self.d.clock()
-        for view in m.live(now).agents:
-            tally.apply(AgentStateChanged(view.agent_id, view.status, now - view.time_in_state_s))
-        return tally.snapshot(now)
+        """Logged-in agent-seconds per interval today (:meth:`hotline.queues.metrics.MetricsState.staffing`)."""
+        return self.d.metrics.staffing(self.d.clock())
 
     async def _call(self, agent_id: str, fn: Callable[[], Awaitable[None]]) -> AgentRow:
         if agent_id not in self.d.state.agent_states:
@@ -131,5 +98,5 @@ class RoutingFloor:
             new = replace(agent, skills=dict(skills))
         except InvalidQueueConfig as exc:
             raise InvalidRequest(str(exc), {"agent_id": agent_id}) from None
-        # the dispatcher's inbox is the one writer of routing state: submit the event through it
-        return await self._call(agent_id, lambda: self.d._command(AgentSkillsChanged(new, self.d.clock())))
+        # the dispatcher's inbox is the one writer of routing state: submit the change through it
+        return await self._call(agent_id, lambda: self.d.change_skills(new))

@@ -39,7 +39,7 @@ async def agent_first(lab: Lab, tmp_path: Path, ami: AmiClient, store: CallbackS
     await d.ready(seat)
     settings = cb_settings.model_copy(update={"windows": ("00:00-00:00",), "callback_mode": "agent_first"})
     dialler = Dialler(ami, store, settings, waiting_calls=d.waiting, connect=routing_connect(d.enqueue, 1000))
-    d.call_answered_hook = dialler.on_agent_answered
+    d.subscribe_answered(dialler.on_agent_answered)
     now = time.time()
     request = CallbackRequest(request_id=f"cb-af{uuid.uuid4().hex[:10]}", number=citizen_number(), queue="commerce",
                               linkedid="af-test", enqueued_at=now - 60, requested_at=now - 30, mode="agent_first")
@@ -160,7 +160,7 @@ async def test_given_placeholder_waiting_for_an_agent_when_service_restarts_then
 
         again = Dialler(ami, store, dialler.settings, waiting_calls=d.waiting,
                         connect=routing_connect(d.enqueue, 1000))
-        d.call_answered_hook = again.on_agent_answered
+        d.subscribe_answered(again.on_agent_answered)  # the restarted service's dialler (the stopped one stays idle)
         await again.start()
         try:
             retried = await until(lambda: _job_status(store, job_id, JobStatus.PENDING), timeout=15,

@@ -8,9 +8,10 @@ import random
 import time
 from pathlib import Path
 
-from hotline.callbacks.component import CallbacksComponent, build_offers, routing_connect
+from hotline.callbacks.component import CallbacksComponent, routing_connect
 from hotline.callbacks.dialler import Dialler
 from hotline.callbacks.keepplace import RequestStatus
+from hotline.callbacks.plugin import RoutingLinks, build_offers
 from hotline.callbacks.settings import CallbacksSettings
 from hotline.callbacks.store import CallbackStore
 from hotline.queues.dispatch import Dispatcher
@@ -42,13 +43,15 @@ def _ended(d: Dispatcher, uniqueid: str) -> bool:
 
 
 def _component(ami: AmiClient, store: CallbackStore, settings: CallbacksSettings, d: Dispatcher) -> CallbacksComponent:
-    """What build_callbacks makes, on the test's dispatcher."""
+    """What build_callbacks makes and the wiring subscribes, on the test's dispatcher."""
     called_back: set[str] = set()
     dialler = Dialler(ami, store, settings, waiting_calls=d.waiting,
                       connect=routing_connect(d.enqueue, 1000, called_back))
-    component = CallbacksComponent(dialler, store, settings, callback_requested=d.callback_requested)
-    component.offers = build_offers(settings, ami, d, component.accept_callback)
-    component.offers.excluded = called_back
+    links = RoutingLinks.of(d)
+    component = CallbacksComponent(dialler, store, settings, callback_requested=d.callback_requested,
+                                   make_offers=lambda accept: build_offers(settings, ami, links, accept, called_back))
+    assert component.offers is not None
+    d.subscribe_offer_callback(component.offers.on_offer_callback)
     return component
 
 

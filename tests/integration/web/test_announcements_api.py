@@ -19,8 +19,7 @@ async def test_given_a_supervisor_when_announcements_are_added_listed_and_remove
         tmp_path: Path, web_users: Path, redis_server: ServerProcess) -> None:
     redis = connect(redis_server.url)
     store = AnnouncementStore(redis, "test:ivr:announcements")
-    comp = WebComponent(web_config(tmp_path, web_users), port=0)
-    comp.deps.announcements = AnnouncementsApi(store)
+    comp = WebComponent(web_config(tmp_path, web_users), announcements=AnnouncementsApi(store), port=0)
     await comp.start()
     base = f"http://127.0.0.1:{comp.port}"
     now = time.time()

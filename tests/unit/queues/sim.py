@@ -16,10 +16,10 @@ from hotline.queues.events import (
     AgentPaused,
     AgentReady,
     AgentSkillsChanged,
+    AnsweredCallEnded,
     CallAbandoned,
     CallAnswered,
     CallbackRequested,
-    CallEnded,
     CallQueued,
     CallTransferred,
     OfferFailed,
@@ -145,7 +145,7 @@ def draw_event(draw: st.DrawFn, state, now: float, h: Harness):  # type: ignore[
         return OfferFailed(lid, aid, now, draw(st.sampled_from(("no_answer", "busy", "rejected"))))
     if kind == "end":
         aid = pick_agent(AgentStatus.ON_CALL)
-        return CallEnded(state.agent_states[aid].linkedid, now, hold_s=draw(st.sampled_from((0.0, 1.0))))
+        return AnsweredCallEnded(state.agent_states[aid].linkedid, now, hold_s=draw(st.sampled_from((0.0, 1.0))))
     if kind == "wrap_done":
         return WrapUpEnded(pick_agent(AgentStatus.WRAP_UP), now)
     return None  # tick only

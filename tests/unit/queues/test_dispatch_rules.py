@@ -23,8 +23,8 @@ from hotline.queues.events import (
     AgentReady,
     AgentSkillsChanged,
     AgentStateChanged,
+    AnsweredCallEnded,
     CallAbandoned,
-    CallEnded,
     CallQueued,
     OfferFailed,
 )
@@ -71,7 +71,8 @@ def test_given_another_endpoint_pattern_when_originated_then_it_is_used() -> Non
     assert fields["Channel"] == "Local/7@agents" and fields["Data"] == "U1" and fields["CallerID"] == "hotline"
 
 
-@pytest.mark.parametrize(("connected", "expected"), [(False, CallAbandoned("L", 3.0)), (True, CallEnded("L", 3.0))])
+@pytest.mark.parametrize(("connected", "expected"),
+                         [(False, CallAbandoned("L", 3.0)), (True, AnsweredCallEnded("L", 3.0))])
 def test_given_the_caller_leg_hung_up_then_abandoned_before_answer_and_ended_after(connected: bool,
                                                                                   expected: object) -> None:
     assert caller_left(connected, "L", 3.0) == expected
@@ -83,7 +84,7 @@ def test_given_the_caller_leg_hung_up_then_abandoned_before_answer_and_ended_aft
     AgentPaused("1001", "lunch", 3.0),
     AgentStateChanged("1001", AgentStatus.NOT_READY, 4.0, "missed", "L", "q"),
     AgentSkillsChanged(Agent("1001", {"commerce": 4}, frozenset({"zh"}), frozenset({"all"})), 5.0),
-    CallEnded("L", 6.0, hold_s=2.5),
+    AnsweredCallEnded("L", 6.0, hold_s=2.5),
 ])
 def test_given_a_routing_event_when_encoded_and_decoded_then_it_is_equal(event: object) -> None:
     assert decode_event(encode_event(event)) == event
@@ -160,3 +161,9 @@ def test_given_agents_with_proficiency_when_baseline_members_then_penalty_is_fiv
         Member("commerce", "PJSIP/1001", 0, "1001"),
         Member("commerce", "PJSIP/1002", 3, "1002"),
     ]  # complaints has no app_queue counterpart
+
+
+def test_given_a_routing_log_written_before_the_rename_then_its_call_ends_still_decode() -> None:
+    old = {"type": "CallEnded", "linkedid": "L", "at": 6.0, "hold_s": 2.5}
+    assert decode_event(old) == AnsweredCallEnded("L", 6.0, hold_s=2.5)
+    assert encode_event(AnsweredCallEnded("L", 6.0))["type"] == "AnsweredCallEnded"

@@ -7,8 +7,12 @@ from zoneinfo import ZoneInfo
 
 from hotline.ivr.agi import SessionRecord, SessionStarted
 from hotline.queues.component import Routing, ivr_event
+from hotline.queues.dispatch import Dispatcher, RoutingChanged
 from hotline.queues.events import IvrEnded, IvrEntered
-from hotline.queues.metrics import MetricsState, replay
+from hotline.queues.metrics import replay
+from hotline.telephony.ami import AmiClient
+from hotline.telephony.settings import AmiConfig
+from hotline.telephony.tracker import CallTracker
 
 TZ = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2026, 11, 30, 10, 0, tzinfo=TZ).timestamp()
@@ -28,10 +32,10 @@ class _Log:
         self.events.append(event)
 
 
-class _Dispatcher:
-    def __init__(self) -> None:
-        self.metrics = MetricsState()
-        self.event_log = _Log()
+def _dispatcher() -> Dispatcher:
+    """A real dispatcher, not started (no AMI connection, no Redis), with an in-memory event log."""
+    ami = AmiClient(AmiConfig())
+    return Dispatcher(ami, CallTracker(ami, live=False), [], [], event_log=_Log())  # type: ignore[arg-type]
 
 
 def test_session_start_and_end_become_statistics_events() -> None:
@@ -44,12 +48,15 @@ def test_session_start_and_end_become_statistics_events() -> None:
 
 
 def test_given_an_ivr_abandon_then_it_is_logged_counted_and_replayed_alike() -> None:
-    d = _Dispatcher()
-    routing = Routing(d, None, [])  # type: ignore[arg-type]
+    d = _dispatcher()
+    changes: list[RoutingChanged] = []
+    d.subscribe_changed(changes.append)
+    routing = Routing(d, None, [])
     routing.ivr_session(SessionStarted("uL1", "L1", T0))
     assert d.metrics.calls(d.metrics.local_day(T0)).in_ivr == 1
     routing.ivr_session(record("L1", "caller_hung_up", "caller_hung_up"))
     day = d.metrics.local_day(T0)
     co = d.metrics.calls(day)
     assert (co.reached_ivr, co.abandoned_ivr, co.abandoned_ivr_by_node, co.in_ivr) == (1, 1, {"main": 1}, 0)
-    assert replay(d.event_log.events).report(T0 + 60) == d.metrics.report(T0 + 60)
+    assert replay(d.event_log.events).report(T0 + 60) == d.metrics.report(T0 + 60)  # type: ignore[union-attr]
+    assert [c.events_applied for c in changes] == [1, 2]  # one change notification per session start / end

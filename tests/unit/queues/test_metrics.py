@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 
 from hotline.queues.events import (
     AgentStateChanged,
+    AnsweredCallEnded,
     CallAbandoned,
     CallAnswered,
     CallbackRequested,
-    CallEnded,
     CallOverflowed,
     CallQueued,
     CallSentToVoicemail,
@@ -92,7 +92,7 @@ def test_aht_is_talk_plus_hold_plus_wrap_up_counted_when_wrap_up_ends() -> None:
             AgentStateChanged("a1", S.RESERVED, T0 + 1, linkedid="L1", queue="labour"),
             CallAnswered("L1", "a1", T0 + 5),
             AgentStateChanged("a1", S.ON_CALL, T0 + 5, linkedid="L1", queue="labour"),
-            CallEnded("L1", T0 + 105, hold_s=20.0),
+            AnsweredCallEnded("L1", T0 + 105, hold_s=20.0),
             AgentStateChanged("a1", S.WRAP_UP, T0 + 105, linkedid="L1", queue="labour"),
         ],
         CFG,

@@ -13,10 +13,10 @@ from hotline.queues.events import (
     AgentReady,
     AgentSkillsChanged,
     AgentStateChanged,
+    AnsweredCallEnded,
     CallAbandoned,
     CallAnswered,
     CallbackRequested,
-    CallEnded,
     CallQueued,
     CallTransferred,
     OfferFailed,
@@ -207,7 +207,7 @@ def test_given_caller_hangs_up_while_ringing_then_offer_is_cancelled_and_agent_t
 def test_given_agent_in_wrap_up_when_call_arrives_then_it_waits_until_wrap_up_ends() -> None:
     state = centre([Agent("a1", {"labour": 5})])
     ready_all(state, ["a1"])
-    feed(state, CallQueued("L1", "U1", "labour", 5.0), CallAnswered("L1", "a1", 7.0), CallEnded("L1", 67.0))
+    feed(state, CallQueued("L1", "U1", "labour", 5.0), CallAnswered("L1", "a1", 7.0), AnsweredCallEnded("L1", 67.0))
     assert state.agent_states["a1"].status is S.WRAP_UP
     assert offers(feed(state, CallQueued("L2", "U2", "labour", 70.0))) == []
     assert offers(decide(state, 77.0)[1]) == [("L2", "a1")]
@@ -217,7 +217,7 @@ def test_given_agent_in_wrap_up_when_call_arrives_then_it_waits_until_wrap_up_en
 def test_given_agent_ends_wrap_up_early_then_they_are_offered_the_waiting_call() -> None:
     state = centre([Agent("a1", {"labour": 5})])
     ready_all(state, ["a1"])
-    feed(state, CallQueued("L1", "U1", "labour", 5.0), CallAnswered("L1", "a1", 7.0), CallEnded("L1", 20.0))
+    feed(state, CallQueued("L1", "U1", "labour", 5.0), CallAnswered("L1", "a1", 7.0), AnsweredCallEnded("L1", 20.0))
     feed(state, CallQueued("L2", "U2", "labour", 21.0))
     assert offers(feed(state, WrapUpEnded("a1", 22.0))) == [("L2", "a1")]
 
@@ -314,7 +314,7 @@ def test_given_stale_events_after_a_race_then_they_are_ignored() -> None:
     feed(state, CallQueued("L1", "U1", "labour", 5.0), CallAbandoned("L1", 6.0))
     assert handle(state, OfferFailed("L1", "a1", 7.0), 7.0)[1] == []
     assert handle(state, CallAnswered("L1", "a1", 7.0), 7.0)[1] == []
-    assert handle(state, CallEnded("L1", 7.0), 7.0)[1] == []
+    assert handle(state, AnsweredCallEnded("L1", 7.0), 7.0)[1] == []
     assert state.agent_states["a1"].status is S.READY
 
 
@@ -424,7 +424,7 @@ def test_random_event_sequences_keep_every_routing_invariant(
                 S.LOGGED_OUT: AgentLoggedIn(aid, now),
                 S.NOT_READY: AgentReady(aid, now),
                 S.RESERVED: CallAnswered(stt.linkedid or "", aid, now),
-                S.ON_CALL: CallEnded(stt.linkedid or "", now),
+                S.ON_CALL: AnsweredCallEnded(stt.linkedid or "", now),
             }.get(stt.status)
             if ev is not None:
                 step(state, ev, now, h)

@@ -78,15 +78,13 @@ def test_given_no_sla_provider_then_panel_says_not_configured_else_cards_listed(
     assert _board(sla_cards=[card])["sla"]["cards"][0]["level"] == "yellow"
 
 
-def test_given_agent_facts_when_staffing_tallied_then_logged_in_seconds_split_per_interval() -> None:
-    from hotline.web.floor import StaffingTally
-
+def test_given_agent_facts_when_staffing_read_from_the_metrics_then_logged_in_seconds_split_per_interval() -> None:
     m = MetricsState()
-    tally = StaffingTally(m.interval_start_at, 900)
-    tally.apply(AgentStateChanged("1272", S.NOT_READY, T0 + 600))
-    tally.apply(AgentStateChanged("1272", S.READY, T0 + 700))
-    tally.apply(AgentStateChanged("1272", S.LOGGED_OUT, T0 + 1000))
-    assert tally.snapshot(T0 + 2000) == {T0: 300.0, T0 + 900: 100.0}
+    m.apply(AgentStateChanged("1272", S.NOT_READY, T0 + 600))
+    m.apply(AgentStateChanged("1272", S.READY, T0 + 700))
+    m.apply(AgentStateChanged("1272", S.LOGGED_OUT, T0 + 1000))
+    m.apply(AgentStateChanged("1273", S.READY, T0 + 1700))  # still logged in: counted up to now
+    assert m.staffing(T0 + 2000) == {T0: 300.0, T0 + 900: 200.0, T0 + 1800: 200.0}
 
 
 def test_given_an_ivr_abandon_then_the_board_counts_the_call_with_its_node() -> None:
