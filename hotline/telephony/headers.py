@@ -145,6 +145,17 @@ def check_value(value: object, field: str = "value", *, max_len: int = MAX_VALUE
     return text
 
 
+_NOT_CALLER_NUM = re.compile(r"[^0-9A-Za-z+*#._-]")
+
+
+def caller_num_for_header(number: str, max_len: int = 32) -> str:
+    """A caller number Asterisk reported (``CallerIDNum``: from the trunk, so from outside) made fit
+    for a ``CallerID: "<num>" <<num>>`` header: characters outside ``[0-9A-Za-z+*#._-]`` dropped, cut
+    to ``max_len``. A PSTN number is unchanged; a hostile SIP ``From`` cannot make the
+    :func:`check_action` guard refuse the agent's Originate (the call would never be offered)."""
+    return _NOT_CALLER_NUM.sub("", number)[:max_len]
+
+
 # ----------------------------------------------------------------- last-line guard of the encoder
 
 

@@ -230,3 +230,18 @@ def test_given_hostile_announcement_prompt_when_posted_then_invalid(prompt: str)
     with pytest.raises(AnnouncementError) as err:
         Announcement.from_dict({"id": "a", "prompt": prompt, "starts_at": 0, "ends_at": 1, "menus": ["*"]})
     assert "prompt" in str(err.value)
+
+
+@pytest.mark.parametrize("caller_num", ['${SHELL(id)}', '1" <2>,x', "138\r\nAction: Hangup", "SHELL(id)", "$[1]"])
+def test_given_hostile_caller_id_from_the_trunk_when_an_agent_is_rung_then_the_originate_still_goes_out(
+        caller_num: str) -> None:
+    """A citizen's SIP ``From`` is outside input too: it is cleaned for ``CallerID`` (never a refused
+    Originate, which would re-offer the call forever)."""
+    from hotline.queues.dispatch_rules import CallerLeg, originate_fields
+    from hotline.queues.routing import OfferCall
+
+    fields = originate_fields(OfferCall("L1", "U1", "1001", "commerce", ring_timeout_s=5),
+                              CallerLeg("L1", "U1", "PJSIP/trunk-7", caller_num), "hlq-abc")
+    data = encode_action("Originate", "id.1", fields)
+    assert data.count(b"\r\n\r\n") == 1 and b"${" not in data and b"SHELL(" not in data
+    assert fields["CallerID"].count('"') in (0, 2)  # type: ignore[union-attr]
