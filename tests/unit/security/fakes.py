@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from hotline.callbacks.keepplace import CallbackRequest
 from hotline.callbacks.model import Job
-from hotline.telephony.ami import AmiResponse, FieldValue, encode_action
+from hotline.telephony.ami import AmiResponse, AmiStats, FieldValue, encode_action
 from hotline.telephony.frames import AmiMessage
 
 
@@ -36,6 +36,7 @@ class CaptureAmi:
 
     def __init__(self) -> None:
         self.sent: list[bytes] = []
+        self.stats = AmiStats()  # read by the web app's metrics sampler
         self._n = 0
 
     def next_action_id(self, name: str) -> str:
