@@ -6,6 +6,11 @@ cancel, reschedule, CSV import and satisfaction statistics. It works on the Redi
 the CLI can use it without a running service: the dialler picks new or moved jobs up from Redis
 within ``tick_s``.
 
+Everything that will reach an AMI header is checked here (:mod:`hotline.telephony.headers`): prompt
+names (``[A-Za-z0-9_-]`` path segments, no ``..``, against ``known_prompts`` when given), ids, queue
+names and ``say_digits``; a refusal is :class:`~hotline.telephony.headers.UnsafeHeaderValue`, an
+``InvalidRequest`` (HTTP 400) naming the field.
+
 Errors: an invalid number or CSV raises :class:`hotline.kernel.requests.InvalidRequest` (HTTP 400); an unknown id
 :class:`~hotline.kernel.requests.NotFound` (404); a closed job :class:`~hotline.kernel.requests.Conflict`
 (409); Redis down :class:`~hotline.kernel.requests.Unavailable` (503).
@@ -17,7 +22,7 @@ from __future__ import annotations
 import contextlib
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from typing import Any
 
 from hotline.callbacks import policy as pol
@@ -31,6 +36,7 @@ from hotline.callbacks.settings import CallbacksSettings
 from hotline.callbacks.store import CallbackStore
 from hotline.kernel.calendar import DEFAULT_CALENDAR, WorkingCalendar
 from hotline.kernel.requests import Conflict, InvalidRequest, NotFound, Unavailable
+from hotline.telephony.headers import UnsafeHeaderValue, check_id, check_prompts
 
 
 @contextlib.contextmanager
@@ -54,11 +60,14 @@ class CallbacksApi:
         store: the Redis store.
         settings: the ``callbacks:`` section (policy, prompts, trunk).
         clock: epoch-seconds clock.
+        known_prompts: prompt names a reminder may play (the prompt catalog's names plus the stock
+            sounds the settings use); None: any well-formed name.
     """
 
     def __init__(self, store: CallbackStore, settings: CallbacksSettings, clock: Callable[[], float] = time.time,
-                 calendar: WorkingCalendar = DEFAULT_CALENDAR):
+                 calendar: WorkingCalendar = DEFAULT_CALENDAR, known_prompts: Collection[str] | None = None):
         self.store = store
+        self.known_prompts = known_prompts
         self.settings = settings
         self.policy = settings.policy(calendar)
         self.clock = clock
@@ -74,10 +83,20 @@ class CallbacksApi:
     async def schedule_reminder(self, number: str, prompt: str, due_at: float, *, urgent: bool = False,
                                 say_digits: str = "", job_id: str | None = None) -> Mapping[str, Any]:
         """A voice reminder playing ``prompt`` (sound files separated by ``&``) at ``due_at`` (epoch s) or
-        the next allowed instant after it."""
+        the next allowed instant after it.
+
+        Raises:
+            UnsafeHeaderValue (an ``InvalidRequest``): a prompt that is not a plain sound name (or not
+                in ``known_prompts``), a ``job_id`` outside ``[A-Za-z0-9_-]``, non-digit ``say_digits``.
+        """
         now = self.clock()
+        prompts = check_prompts(tuple(p for p in prompt.split("&") if p), "prompt", catalog=self.known_prompts)
+        if job_id is not None:
+            check_id(job_id, "job_id")
+        if say_digits and not (say_digits.isascii() and say_digits.isdigit()):
+            raise UnsafeHeaderValue("say_digits", say_digits, "must be digits 0-9")
         with _web_errors():
-            message = Message(prompts=tuple(p for p in prompt.split("&") if p), say_digits=say_digits,
+            message = Message(prompts=prompts, say_digits=say_digits,
                               closing=self.settings.prompts.goodbye)
             job = Job(job_id=job_id or f"rem-{uuid.uuid4().hex[:12]}", kind=JobKind.REMINDER,
                       number=normalise_number(number), created_at=now, not_before_at=float(due_at), urgent=urgent,
@@ -105,7 +124,7 @@ class CallbacksApi:
         now = self.clock()
         result: ImportResult = parse_reminders_csv(text, now=now, tz=self.settings.tz,
                                                    default_prompts=self.settings.prompts.reminder_intro,
-                                                   trunk=self.settings.trunk)
+                                                   trunk=self.settings.trunk, known_prompts=self.known_prompts)
         added = existing = 0
         with _web_errors():
             for i, job in enumerate(result.jobs, start=1):
@@ -147,8 +166,13 @@ class CallbacksApi:
 
     async def schedule_callback(self, number: str, queue: str, due_at: float | None) -> Mapping[str, Any]:
         """An operator-made keep-my-place callback: it takes its place in ``queue`` as of ``due_at``
-        (default now). A pending one for the same number and queue is returned instead (no duplicate)."""
+        (default now). A pending one for the same number and queue is returned instead (no duplicate).
+
+        Raises:
+            UnsafeHeaderValue (an ``InvalidRequest``): ``queue`` outside ``[A-Za-z0-9_-]``.
+        """
         now = self.clock()
+        check_id(queue, "queue")
         with _web_errors():
             request = CallbackRequest(request_id=f"cb-op-{uuid.uuid4().hex[:12]}", number=normalise_number(number),
                                       queue=queue, linkedid="", enqueued_at=due_at if due_at is not None else now,

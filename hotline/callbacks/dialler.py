@@ -71,7 +71,7 @@ from hotline.kernel.background import BackgroundTask
 from hotline.kernel.calendar import DEFAULT_CALENDAR, WorkingCalendar
 from hotline.queues.model import WaitingCall
 from hotline.telephony import events as ev
-from hotline.telephony.ami import AmiClient, AmiError
+from hotline.telephony.ami import AmiBadAction, AmiClient, AmiError
 from hotline.telephony.frames import AmiMessage
 from hotline.ticketing.connector import WORK_ORDER_UPDATED, OutboxEvent
 
@@ -307,6 +307,11 @@ class Dialler:
         try:
             resp = await self.ami.action("Originate", fields, timeout=self.settings.action_timeout_s,
                                          action_id=action_id)
+        except AmiBadAction as exc:
+            # refused by the header guard before anything was written: a bad job, not a lost line
+            log.error("Originate for %s not sent: %s", dialing.attempt_id, exc)
+            await self._finish(dialing, Outcome.FAILED, now=self.clock())
+            return
         except AmiError as exc:
             # sent or not, we cannot tell: the unknown rule, never a blind re-send
             log.warning("Originate for %s: %s", dialing.attempt_id, exc)
@@ -318,34 +323,7 @@ class Dialler:
             await self._finish(dialing, Outcome.FAILED, now=self.clock())
 
     def _originate_fields(self, job: Job) -> dict[str, Any]:
-        s = self.settings
-        if af.is_agent_first(job):
-            return af.originate_fields(job, trunk=job.trunk, ring_timeout_s=s.ring_timeout_s, caller_id=s.caller_id)
-        m = job.message
-        variables = {
-            "HL_ATTEMPT": job.attempt_id,
-            "HL_PROMPTS": "&".join(m.prompts),
-            "HL_SAY_DIGITS": m.say_digits,
-            "HL_SAY_NUMBER": "" if m.say_number is None else str(m.say_number),
-            "HL_SAY_TIME": "" if m.say_time_at is None else str(int(m.say_time_at)),
-            "HL_TZ": s.tz,
-            "HL_SURVEY": m.survey_prompt,
-            "HL_SURVEY_TRIES": "2",
-            "HL_SURVEY_TIMEOUT_S": "6",
-            "HL_CLOSING": "&".join(m.closing),
-        }
-        context, exten = ("hotline-hold", "s") if job.kind is JobKind.CALLBACK else ("hotline-reminder", "s")
-        return {
-            "Channel": f"PJSIP/{job.number}@{job.trunk}",
-            "Context": context,
-            "Exten": exten,
-            "Priority": "1",
-            "Timeout": str(int(s.ring_timeout_s * 1000)),
-            "CallerID": f'"{s.caller_id}" <{s.caller_id}>',
-            "Account": job.attempt_id,
-            "Async": "true",
-            "Variable": variables,
-        }
+        return originate_fields(job, self.settings)
 
     # ------------------------------------------------------------------ outcomes
     async def _handle(self, kind: str, item: Any) -> None:
@@ -710,6 +688,43 @@ def _iso_epoch(text: str) -> float | None:
         return dt.datetime.fromisoformat(text).timestamp()
     except ValueError:
         return None
+
+
+def originate_fields(job: Job, s: CallbacksSettings) -> dict[str, Any]:
+    """AMI ``Originate`` headers of one attempt (pure): an agent-first placeholder, or the citizen
+    rung into ``hotline-hold`` (callbacks) or ``hotline-reminder`` (reminders, whose message goes in
+    ``HL_*`` channel variables, see ``asterisk_conf/extensions.conf``).
+
+    The values come from the job (validated where it entered: :mod:`hotline.telephony.headers`) and
+    the settings; :func:`hotline.telephony.ami.encode_action` guards them again.
+    """
+    if af.is_agent_first(job):
+        return af.originate_fields(job, trunk=job.trunk, ring_timeout_s=s.ring_timeout_s, caller_id=s.caller_id)
+    m = job.message
+    variables = {
+        "HL_ATTEMPT": job.attempt_id,
+        "HL_PROMPTS": "&".join(m.prompts),
+        "HL_SAY_DIGITS": m.say_digits,
+        "HL_SAY_NUMBER": "" if m.say_number is None else str(m.say_number),
+        "HL_SAY_TIME": "" if m.say_time_at is None else str(int(m.say_time_at)),
+        "HL_TZ": s.tz,
+        "HL_SURVEY": m.survey_prompt,
+        "HL_SURVEY_TRIES": "2",
+        "HL_SURVEY_TIMEOUT_S": "6",
+        "HL_CLOSING": "&".join(m.closing),
+    }
+    context, exten = ("hotline-hold", "s") if job.kind is JobKind.CALLBACK else ("hotline-reminder", "s")
+    return {
+        "Channel": f"PJSIP/{job.number}@{job.trunk}",
+        "Context": context,
+        "Exten": exten,
+        "Priority": "1",
+        "Timeout": str(int(s.ring_timeout_s * 1000)),
+        "CallerID": f'"{s.caller_id}" <{s.caller_id}>',
+        "Account": job.attempt_id,
+        "Async": "true",
+        "Variable": variables,
+    }
 
 
 def direct_agent_connect(ami: AmiClient, agent_seat: Callable[[CallbackRequest], str | None], *,

@@ -3,15 +3,20 @@
 Columns (a header row is required; names are case-insensitive, unknown columns are an error)::
 
     number       required: mainland mobile or landline (normalised, see callbacks.numbers)
-    prompts      sound files separated by ``&`` or spaces (default: the settings' reminder intro)
+    prompts      sound files separated by ``&`` or spaces (default: the settings' reminder intro);
+                 each a plain sound name (``[A-Za-z0-9_-]`` segments separated by ``/``, no ``..``,
+                 in the prompt catalog when one is given)
     not_before   ISO 8601 date-time; without an offset it is local time in the policy's zone
                  (default: now)
     urgent       yes/no/true/false/1/0 (default no): may ring on statutory holidays
     say_digits   digits read with SayDigits (a work-order number)
     say_number   an integer read with SayNumber
     say_time     ISO 8601 date-time read with SayUnixTime
-    id           job id (default: ``csv-`` + a hash of the row's content, so importing the same
-                 file twice adds nothing)
+    id           job id, ``[A-Za-z0-9_-]`` only (default: ``csv-`` + a hash of the row's content, so
+                 importing the same file twice adds nothing)
+
+Nothing of a row reaches an AMI header unchecked (:mod:`hotline.telephony.headers`): a prompt or
+id with a comma, ``..``, CR/LF or ``${`` makes the row a :class:`RowError`.
 
 Rows are numbered as in a spreadsheet (the header is row 1). A bad row is reported with its row
 number and reason and skipped; every good row is kept (nothing else lost).
@@ -23,11 +28,13 @@ import csv
 import datetime as dt
 import hashlib
 import io
+from collections.abc import Collection
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from hotline.callbacks.model import Job, JobKind, Message
 from hotline.callbacks.numbers import NumberRejected, parse_number
+from hotline.telephony.headers import UnsafeHeaderValue, check_id, check_prompts
 
 COLUMNS = ("number", "prompts", "not_before", "urgent", "say_digits", "say_number", "say_time", "id")
 _TRUE = {"1", "yes", "y", "true", "是"}
@@ -56,13 +63,15 @@ def _when(text: str, zone: ZoneInfo) -> float:
 
 
 def parse_reminders_csv(text: str, *, now: float, tz: str = "Asia/Shanghai",
-                        default_prompts: tuple[str, ...] = ("hello",), trunk: str = "trunk") -> ImportResult:
+                        default_prompts: tuple[str, ...] = ("hello",), trunk: str = "trunk",
+                        known_prompts: Collection[str] | None = None) -> ImportResult:
     """Parse a reminders CSV.
 
     Args:
         text: the file's text (UTF-8, a BOM is tolerated).
         now: epoch s, the default ``not_before`` and the jobs' ``created_at``.
         tz: zone of date-times without an offset.
+        known_prompts: the prompt names a row may use (None: any well-formed name).
     Returns:
         The jobs of the good rows (in file order) and one :class:`RowError` per bad row.
     """
@@ -111,7 +120,14 @@ def parse_reminders_csv(text: str, *, now: float, tz: str = "Asia/Shanghai",
         if say_digits and not say_digits.isdigit():
             errors.append(RowError(n, f"say_digits must be digits, got {say_digits!r}", raw))
             continue
-        prompts = tuple(p for p in row.get("prompts", "").replace("&", " ").split() if p) or default_prompts
+        try:
+            prompts = check_prompts(tuple(p for p in row.get("prompts", "").replace("&", " ").split() if p),
+                                    catalog=known_prompts) or default_prompts
+            if row.get("id"):
+                check_id(row["id"])
+        except UnsafeHeaderValue as exc:
+            errors.append(RowError(n, str(exc), raw))
+            continue
         job_id = row.get("id") or "csv-" + hashlib.sha1(
             "|".join([parsed.number, " ".join(prompts), row.get("not_before", ""), say_digits, say_number,
                       row.get("say_time", "")])

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from hotline.kernel.errors import ProblemsError
+from hotline.telephony.headers import UnsafeHeaderValue, check_prompt
 
 ALL_MENUS = "*"  # in ``menus``: the announcement targets every menu
 
@@ -36,7 +37,9 @@ class Announcement:
     Attributes:
         id: stable identifier (the adapter's key, e.g. ``"housing-fund-2026-07"``).
         prompt: full prompt name as played by Asterisk (no extension); ``{lang}`` is replaced by
-            the caller's language, e.g. ``"hotline/{lang}/hot/housing_fund_july"``.
+            the caller's language, e.g. ``"hotline/{lang}/hot/housing_fund_july"``. ``/``-separated
+            segments of ``[A-Za-z0-9_-]`` (no ``..``, no absolute path, no comma: see
+            :func:`hotline.telephony.headers.check_prompt`).
         starts_at: epoch seconds, inclusive.
         ends_at: epoch seconds, exclusive; > ``starts_at``.
         menus: menu ids it plays in; ``"*"`` means every menu.
@@ -111,6 +114,15 @@ class _AnnouncementIn(BaseModel):
     ends_at: float
     menus: list[str] = Field(min_length=1)
     languages: list[str] = Field(default_factory=list)
+
+    @field_validator("prompt")
+    @classmethod
+    def _sound_name(cls, value: str) -> str:
+        # played with STREAM FILE: a plain sound name, never a path out of the sounds directory
+        try:
+            return check_prompt(value, "prompt", allow_lang=True)
+        except UnsafeHeaderValue as exc:
+            raise ValueError(exc.reason) from None
 
     @field_validator("starts_at", "ends_at")
     @classmethod

@@ -23,6 +23,7 @@ from hotline.queues.events import AnsweredCallEnded, CallAbandoned, CallQueued
 from hotline.queues.handover import QueueRequest
 from hotline.queues.routing import LOST, OfferCall
 from hotline.telephony.calls import Leg
+from hotline.telephony.headers import caller_num_for_header
 
 __all__ = [
     "ANSWERED",
@@ -113,12 +114,13 @@ def originate_fields(offer: OfferCall, caller: CallerLeg, agent_uniqueid: str, *
         arrives as ``OriginateResponse``).
     """
     data = caller.uniqueid + (f",{bridge_options}" if bridge_options else "")
+    shown = caller_num_for_header(caller.caller_num)  # from the trunk: never a header the guard refuses
     return {
         "Channel": endpoint.format(agent=offer.agent_id),
         "Application": "Bridge",
         "Data": data,
         "Timeout": round(offer.ring_timeout_s * 1000),
-        "CallerID": f'"{caller.caller_num}" <{caller.caller_num}>' if caller.caller_num else "hotline",
+        "CallerID": f'"{shown}" <{shown}>' if shown else "hotline",
         "Async": True,
         "ChannelId": agent_uniqueid,
         "Variable": {

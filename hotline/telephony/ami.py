@@ -41,6 +41,7 @@ from hotline.kernel.errors import HotlineError
 from hotline.telephony import events as ev
 from hotline.telephony.eventlog import EventLogWriter
 from hotline.telephony.frames import AmiFramer, AmiMessage
+from hotline.telephony.headers import UnsafeHeaderValue, check_action
 from hotline.telephony.settings import AmiConfig
 from hotline.telephony.translate import DEFAULT_EVENTS, translate
 
@@ -81,7 +82,10 @@ class AmiActionError(AmiError):
 
 
 class AmiBadAction(AmiError, ValueError):
-    """An action could not be encoded (a header name or value holds CR/LF)."""
+    """An action was refused before sending: a header name or value holds CR/LF, or it breaks a rule
+    of :func:`hotline.telephony.headers.check_action` (``${``, ``SHELL(``, an Originate of
+    ``System``/``Exec``, a comma in a ``Variable`` value ...; that error is the ``__cause__``).
+    Nothing was written to Asterisk."""
 
 
 @dataclass
@@ -113,8 +117,13 @@ def encode_action(name: str, action_id: str, fields: Mapping[str, FieldValue] | 
     repeated ``key=value`` (e.g. ``Variable``).
 
     Raises:
-        AmiBadAction: CR or LF in a header name or value (header injection).
+        AmiBadAction: CR or LF in a header name or value (header injection), or the action breaks
+            a rule of :func:`hotline.telephony.headers.check_action` (the last-line guard).
     """
+    try:
+        check_action(name, fields)
+    except UnsafeHeaderValue as exc:
+        raise AmiBadAction(f"AMI action {name} refused: {exc}") from exc
     lines = [f"Action: {_check(name, 'action name')}", f"ActionID: {_check(action_id, 'ActionID')}"]
     for key, value in (fields or {}).items():
         _check(key, "header name")
@@ -328,7 +337,7 @@ class AmiClient:
         Raises:
             AmiConnectionError: not connected, or the connection dropped meanwhile.
             AmiTimeout: no complete response within ``timeout``.
-            AmiBadAction: a value contains CR/LF.
+            AmiBadAction: a value contains CR/LF or breaks the header guard (nothing sent).
             AmiActionError: with ``check=True``, an error response.
         """
         timeout = self.config.action_timeout_s if timeout is None else timeout

@@ -15,7 +15,7 @@ from typing import Any, Literal
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
-from hotline.telephony.ami import AmiActionError, AmiConnectionError, AmiTimeout
+from hotline.telephony.ami import AmiActionError, AmiBadAction, AmiConnectionError, AmiTimeout
 from hotline.web import schemas as s
 from hotline.web.audit import AuditEntry
 from hotline.web.auth import ALL, FLOOR, QA, WALL, Principal, requires
@@ -246,6 +246,8 @@ async def start_spy(request: web.Request, linkedid: str, mode: str, agent_id: st
             await d.ami.action("Originate", fields, timeout=d.config.spy_timeout_s, action_id=action_id, check=True)
         except (AmiTimeout, AmiConnectionError) as exc:
             raise Unavailable(f"AMI: {exc}", {"linkedid": linkedid}) from None
+        except AmiBadAction as exc:  # the header guard: nothing was sent
+            raise InvalidRequest(str(exc), {"linkedid": linkedid}) from None
         except AmiActionError as exc:
             raise Conflict(f"Asterisk refused the Originate: {exc}", {"linkedid": linkedid}) from None
     except WebError as exc:

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable
 
 from hotline.telephony.calls import Call, Leg
+from hotline.telephony.headers import check_id, check_value
 
 SPY_OPTIONS: dict[str, str] = {"listen": "q", "whisper": "qw", "barge": "qB"}
 _SEAT_CHANNEL = re.compile(r"^PJSIP/(\d+)-")
@@ -48,7 +49,11 @@ def spy_originate(mode: str, supervisor_seat: str, agent_channel: str, timeout_s
         timeout_s: how long the supervisor's phone rings (``Timeout``, in ms on the wire).
     Raises:
         KeyError: unknown mode.
+        UnsafeHeaderValue: ``supervisor_seat`` outside ``[A-Za-z0-9_-]`` (it reaches ``Channel`` and
+            ``CallerID``), or ``caller_id`` with a comma, ``${`` or CR/LF.
     """
+    check_id(supervisor_seat, "seat")
+    check_value(caller_id, "caller_id")
     return {
         "Channel": f"PJSIP/{supervisor_seat}",
         "Application": "ChanSpy",
