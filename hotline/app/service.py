@@ -24,8 +24,8 @@ from hotline.callbacks.plugin import build_callbacks
 from hotline.ivr.agi import RecordingHandOver
 from hotline.ivr.plugin import build_ivr
 from hotline.kernel.calendar import build_calendar, calendar_warning
-from hotline.queues.component import Routing
 from hotline.queues.handover import HandOver, SessionListener
+from hotline.queues.plugin import build_routing
 from hotline.recording.mixmonitor import build_recorder
 from hotline.telephony.ami import AmiClient
 from hotline.telephony.calls import CallEnded, CallEvent, CallMerged, CallStarted
@@ -97,7 +97,8 @@ class Service:
         # IVR over AsyncAGI on 12345 (hotline/ivr/agi.py), menu from settings.ivr.menu_path, reloaded on change
         self.handovers = RecordingHandOver()
         # skill-based routing (hotline/queues/component.py), started before the IVR that hands callers to it
-        self.routing = Routing.from_settings(settings, self.ami, self.calls) if settings.routing.enabled else None
+        self.routing = (build_routing(settings.routing, settings.redis, self.ami, self.calls)
+                        if settings.routing.enabled else None)
         if self.routing is not None:
             self.components.append(self.routing)
         hand_over = hand_over or (self.routing.enqueue if self.routing is not None else self.handovers)

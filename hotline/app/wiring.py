@@ -1,7 +1,7 @@
 """The cross-domain links of ``hotline run``: the one place where one domain is connected to another.
 
 :mod:`hotline.app.service` builds each component from its own settings slice (each domain's builder:
-:meth:`hotline.queues.component.Routing.from_settings`, :func:`hotline.ivr.plugin.build_ivr`,
+:func:`hotline.queues.plugin.build_routing`, :func:`hotline.ivr.plugin.build_ivr`,
 :func:`hotline.callbacks.plugin.build_callbacks`, :func:`hotline.ticketing.component.build` ...) and then
 calls the functions here. Every link is a typed subscription to a publisher's list (an exception in one
 subscriber is logged and does not stop the others; see :mod:`hotline.kernel.subscribers`) or a collaborator

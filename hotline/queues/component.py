@@ -1,6 +1,6 @@
 """The routing component as the service runs it: dispatcher + Redis store + agent commands.
 
-``hotline/app/service.py`` builds it with :meth:`Routing.from_settings` and adds it to
+``hotline/app/service.py`` builds it with :func:`hotline.queues.plugin.build_routing` and adds it to
 ``Service.components``; the IVR's hand-over is :meth:`Routing.enqueue`, and its session listener
 (:data:`hotline.ivr.agi.SessionListener`) is :meth:`Routing.ivr_session`, which logs ``IvrEntered`` /
 ``IvrEnded`` in the routing event log and applies them to the live statistics (hotline-level call
@@ -10,21 +10,15 @@ outcomes, :class:`hotline.queues.metrics.CallOutcomes`). The Redis clients it cr
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from redis.asyncio import Redis
 
 from hotline.kernel.subscribers import connect_once
-from hotline.queues.config import load_agents_file
 from hotline.queues.control import AgentControl
 from hotline.queues.dispatch import Dispatcher
-from hotline.queues.eventlog import RoutingEventLog
 from hotline.queues.events import IvrEnded, IvrEntered
 from hotline.queues.handover import QueueRequest, SessionRecord, SessionStarted
 from hotline.queues.metrics import classify_ivr_end
-from hotline.queues.store import RoutingStore
-from hotline.telephony.ami import AmiClient
-from hotline.telephony.tracker import CallTracker
 
 __all__ = ["NodeKind", "Routing", "ivr_event"]
 
@@ -77,25 +71,6 @@ class Routing:
     def node_kind(self) -> NodeKind | None:
         """The connected node-kind lookup, or None (not connected: IVR disabled)."""
         return self._node_kind
-
-    @classmethod
-    def from_settings(cls, settings: Any, ami: AmiClient, tracker: CallTracker) -> Routing:
-        """Build from the service settings (``settings.routing``, ``settings.redis``).
-
-        Raises:
-            ConfigError: the agents file is invalid (every problem listed).
-            OSError: the routing event log cannot be opened.
-        """
-        cfg = settings.routing
-        prefix = settings.redis.key_prefix
-        queues, agents = load_agents_file(cfg.agents_file)
-        store_redis = Redis.from_url(settings.redis.url)
-        control_redis = Redis.from_url(settings.redis.url)
-        dispatcher = Dispatcher(ami, tracker, queues, agents, settings=cfg,
-                                store=RoutingStore(store_redis, prefix + cfg.redis_key),
-                                event_log=RoutingEventLog(cfg.event_log))
-        control = AgentControl(control_redis, prefix + cfg.command_key, dispatcher)
-        return cls(dispatcher, control, [store_redis, control_redis])
 
     async def enqueue(self, request: QueueRequest) -> None:
         """The IVR's hand-over (:data:`hotline.queues.handover.HandOver`)."""

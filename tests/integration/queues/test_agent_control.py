@@ -8,9 +8,9 @@ import pytest
 from redis.asyncio import Redis
 
 from hotline.app.config import RedisConfig, Settings
-from hotline.queues.component import Routing
 from hotline.queues.config import RoutingSettings
 from hotline.queues.control import AgentCommandError, send_agent_command
+from hotline.queues.plugin import build_routing
 from hotline.telephony.ami import AmiClient
 from hotline.telephony.tracker import CallTracker
 from tests.integration.queues.conftest import write_agents
@@ -25,7 +25,7 @@ async def test_given_the_running_routing_when_the_cli_sends_agent_commands_then_
         "routing": RoutingSettings(agents_file=agents, event_log=tmp_path / "routing.log"),
     })
     client = AmiClient(ami_config)  # type: ignore[arg-type]
-    routing = Routing.from_settings(settings, client, CallTracker(client))
+    routing = build_routing(settings.routing, settings.redis, client, CallTracker(client))
     await client.start()
     await client.wait_connected(timeout=15)
     await routing.start()
