@@ -26,7 +26,7 @@ from hotline.ivr.plugin import build_ivr
 from hotline.kernel.calendar import build_calendar, calendar_warning
 from hotline.queues.handover import HandOver, SessionListener
 from hotline.queues.plugin import build_routing
-from hotline.recording.mixmonitor import build_recorder
+from hotline.recording.plugin import build_recorder
 from hotline.telephony.ami import AmiClient
 from hotline.telephony.calls import CallEnded, CallEvent, CallMerged, CallStarted
 from hotline.telephony.eventlog import EventLogWriter
@@ -115,8 +115,10 @@ class Service:
             self.components.append(self.ivr)
             if self.routing is not None:
                 wiring.link_ivr(self.routing, self.ivr)
-        # MixMonitor on every answered call, catalog, transcription jobs (hotline/recording/mixmonitor.py)
-        self.recorder = build_recorder(settings, self.ami, self.calls) if settings.recording.enabled else None
+        # MixMonitor on every answered call, catalog, transcription jobs (hotline/recording/plugin.py)
+        self.recorder = (build_recorder(settings.recording, self.ami, redis=settings.redis, speech=settings.speech,
+                                        calls=self.calls)
+                         if settings.recording.enabled else None)
         if self.recorder is not None:
             self.components.append(self.recorder)
         # work orders, durable outbox (RT, webhook, MQTT bus), SLA cards (hotline/ticketing/component.py)

@@ -138,7 +138,7 @@ class Recorder:
         self._collectors: set[asyncio.Task[None]] = set()
         self._not_started: dict[str, str] = {}  # uniqueid -> "gone" (hung up first) | "failed"
         self._formats: dict[str, tuple[str, str]] = {}  # stem -> (caller's, agent's): "wav" | "wav16"
-        self.owned: list[Callable[[], Awaitable[None]]] = []  # closed on stop (see build_recorder)
+        self.owned: list[Callable[[], Awaitable[None]]] = []  # closed on stop (see plugin.build_recorder)
         ami.subscribe(self.on_ami)
 
     # -------------------------------------------------------------- wiring
@@ -385,32 +385,3 @@ class Recorder:
                 listener(rec)
             except Exception:
                 log.exception("recording listener failed (linkedid=%s)", rec.linkedid)
-
-
-def build_recorder(settings: Any, ami: AmiClient, calls: Any | None = None) -> Recorder:
-    """The recorder as the composition root wires it (``hotline/app/service.py``).
-
-    Builds the catalog (``settings.recording.catalog.url``) and the transcription job stream
-    (``settings.redis.url``, ``settings.speech.stream``/``group``); the recorder closes both on stop.
-
-    Args:
-        settings: the whole :class:`hotline.app.config.Settings` tree.
-        ami: the service's AMI client.
-        calls: the call tracker, whose ``CallEnded`` lets the recorder forget finished calls.
-    """
-    from hotline.recording.catalog import Catalog
-    from hotline.speech.store import connect
-
-    rec = settings.recording
-    catalog = Catalog(rec.catalog.url, timeout_s=rec.catalog.timeout_s)
-    jobs = None
-    if rec.transcribe:
-        speech = settings.speech
-        jobs = RedisJobQueue(connect(settings.redis.url), speech.stream, speech.group)
-    recorder = Recorder(ami, rec, catalog=catalog, jobs=jobs)
-    recorder.owned = [catalog.close]
-    if jobs is not None:
-        recorder.owned.append(jobs.redis.aclose)
-    if calls is not None:
-        calls.subscribe(recorder.on_call)
-    return recorder
