@@ -110,7 +110,8 @@ class Service:
         listeners: list[SessionListener] = [self.facts.ivr_session]
         if self.routing is not None:
             listeners.insert(0, self.routing.ivr_session)
-        self.ivr = build_ivr(settings, self.ami, hand_over, self.calendar, listeners) if settings.ivr.enabled else None
+        self.ivr = (build_ivr(settings.ivr, settings.redis, self.ami, hand_over, self.calendar, listeners)
+                    if settings.ivr.enabled else None)
         if self.ivr is not None:
             self.components.append(self.ivr)
             if self.routing is not None:

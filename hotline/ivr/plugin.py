@@ -1,4 +1,5 @@
-"""Wiring of the IVR component from the settings tree (called by ``hotline/app/service.py``).
+"""Builds the IVR component from its settings slice and named collaborators (called by
+``hotline/app/service.py``).
 
 Builds the menu watcher, the Redis announcement store, the work-order lookup (in-memory stand-in
 or Request Tracker) and the :class:`hotline.ivr.agi.IvrComponent`; the hand-over callable is injected by
@@ -15,9 +16,11 @@ import aiohttp
 from hotline.ivr.agi import IvrComponent
 from hotline.ivr.announcement_store import AnnouncementStore
 from hotline.ivr.menu_watch import MenuWatcher
+from hotline.ivr.settings import IvrConfig
 from hotline.ivr.workorders import InMemoryWorkOrders, RtWorkOrders, WorkOrderLookup
 from hotline.kernel.calendar import DEFAULT_CALENDAR, WorkingCalendar
 from hotline.kernel.redisutil import connect
+from hotline.kernel.settings import RedisConfig
 from hotline.queues.handover import HandOver, SessionListener
 from hotline.telephony.ami import AmiClient
 from hotline.ticketing.rt import RtClient
@@ -66,17 +69,22 @@ class _LazyRt(RtWorkOrders):
             self._session = None
 
 
-def build_ivr(settings: object, ami: AmiClient, hand_over: HandOver,
+def build_ivr(cfg: IvrConfig, redis: RedisConfig, ami: AmiClient, hand_over: HandOver,
               calendar: WorkingCalendar = DEFAULT_CALENDAR,
               listeners: Sequence[SessionListener] = ()) -> IvrComponent:
-    """The IVR component for ``settings`` (a ``hotline.config.Settings``: ``.ivr`` and ``.redis``);
-    ``calendar`` is the service's working calendar (schedule nodes); ``listeners`` are told of every
-    session start and end (:data:`hotline.ivr.agi.SessionListener`)."""
-    cfg = settings.ivr  # type: ignore[attr-defined]
-    redis_cfg = settings.redis  # type: ignore[attr-defined]
+    """The IVR component (nothing connects until ``start``).
+
+    Args:
+        cfg: the ``ivr:`` section (menu, prompts, work-order lookup, announcement key).
+        redis: the top-level ``redis:`` section (``url``, ``key_prefix``: the announcement store).
+        ami: the service's AMI client.
+        hand_over: where callers are handed over (routing's ``enqueue``, or a recording stand-in).
+        calendar: the service's working calendar (schedule nodes).
+        listeners: told of every session start and end (:data:`hotline.ivr.agi.SessionListener`).
+    """
     menus = MenuWatcher(cfg.menu_path, prompt_dir=cfg.prompt_dir, interval_s=cfg.reload_interval_s,
                         calendar=calendar)
-    store = announcement_store(redis_cfg.url, redis_cfg.key_prefix, cfg.announcements_key, cfg.lookup_timeout_s)
+    store = announcement_store(redis.url, redis.key_prefix, cfg.announcements_key, cfg.lookup_timeout_s)
     work_orders: WorkOrderLookup
     if cfg.work_orders == "rt":
         work_orders = _LazyRt(cfg.rt_env, cfg.lookup_timeout_s)
