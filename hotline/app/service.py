@@ -31,7 +31,7 @@ from hotline.telephony.ami import AmiClient
 from hotline.telephony.calls import CallEnded, CallEvent, CallMerged, CallStarted
 from hotline.telephony.eventlog import EventLogWriter
 from hotline.telephony.tracker import CallTracker
-from hotline.ticketing.component import build as build_ticketing
+from hotline.ticketing.plugin import build_ticketing
 from hotline.ticketing.sla import SHANGHAI
 
 log = logging.getLogger("hotline.app.service")
@@ -122,17 +122,15 @@ class Service:
                          if settings.recording.enabled else None)
         if self.recorder is not None:
             self.components.append(self.recorder)
-        # work orders, durable outbox (RT, webhook, MQTT bus), SLA cards (hotline/ticketing/component.py)
+        # work orders, durable outbox (RT, webhook, MQTT bus), SLA cards (hotline/ticketing/plugin.py)
         catalog = self.recorder.catalog if self.recorder is not None else None
         if catalog is not None:
             from hotline.qa.store import QaStore
 
             self.facts.connect_qa_store(QaStore(catalog.engine))
         self.components.append(self.facts)
-        self.ticketing = (build_ticketing(settings.ticketing, self.calls, redis_url=settings.redis.url,
-                                          mqtt_host=settings.mqtt.host, mqtt_port=settings.mqtt.port,
-                                          mqtt_prefix=settings.mqtt.topic_prefix, facts=self.facts.ticket_facts,
-                                          calendar=self.calendar)
+        self.ticketing = (build_ticketing(settings.ticketing, self.calls, redis=settings.redis, mqtt=settings.mqtt,
+                                          facts=self.facts.ticket_facts, calendar=self.calendar)
                           if settings.ticketing.enabled else None)
         if self.ticketing is not None:
             self.components.append(self.ticketing)

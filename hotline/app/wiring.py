@@ -2,7 +2,7 @@
 
 :mod:`hotline.app.service` builds each component from its own settings slice (each domain's builder:
 :func:`hotline.queues.plugin.build_routing`, :func:`hotline.ivr.plugin.build_ivr`,
-:func:`hotline.callbacks.plugin.build_callbacks`, :func:`hotline.ticketing.component.build` ...) and then
+:func:`hotline.callbacks.plugin.build_callbacks`, :func:`hotline.ticketing.plugin.build_ticketing` ...) and then
 calls the functions here. Every link is a typed subscription to a publisher's list (an exception in one
 subscriber is logged and does not stop the others; see :mod:`hotline.kernel.subscribers`) or a collaborator
 passed at construction; the one late binding (routing learns the IVR's node kinds: the IVR is built after

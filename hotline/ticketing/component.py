@@ -1,6 +1,6 @@
 """The ticketing components of the service: work orders from calls, transcripts, sinks, SLA monitor.
 
-Built by :func:`build` from the ``ticketing:`` settings and wired into
+Built by :func:`hotline.ticketing.plugin.build_ticketing` from the ``ticketing:`` settings and wired into
 :class:`hotline.app.service.Service` as one component (:class:`Ticketing`):
 
     CallTracker ──CallEnded──> WorkOrders ──submit──> OutboxWriter ──XADD──> hotline:outbox:{rt,webhook,mqtt}
@@ -20,7 +20,7 @@ import inspect
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
 import aiohttp
@@ -28,7 +28,6 @@ from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
 from hotline.kernel.background import BackgroundTask
-from hotline.kernel.calendar import DEFAULT_CALENDAR, WorkingCalendar
 from hotline.speech.jobs import JobOutcome
 from hotline.telephony.calls import CallEnded, CallEvent
 from hotline.telephony.tracker import CallTracker
@@ -37,12 +36,10 @@ from hotline.ticketing.closed import ClosedWatcher
 from hotline.ticketing.connector import Connector
 from hotline.ticketing.delivery import RetryPolicy, backoff_s, entry_time_s
 from hotline.ticketing.errors import OutboxUnavailable
-from hotline.ticketing.monitor import CardHook, SlaMonitor, WorkOrderIndex, rt_closed_probe
-from hotline.ticketing.outbox import OutboxWriter, RedisOutbox, SinkWorker, connect, redis_call
-from hotline.ticketing.rt import RtClient, RtConnector
+from hotline.ticketing.monitor import SlaMonitor, WorkOrderIndex
+from hotline.ticketing.outbox import OutboxWriter, RedisOutbox, SinkWorker, redis_call
 from hotline.ticketing.settings import TicketingSettings
 from hotline.ticketing.sla import DEFAULT_POLICY, SlaPolicy
-from hotline.ticketing.webhook import WebhookSink
 from hotline.ticketing.workorders import (
     CallFacts,
     EndedCall,
@@ -357,92 +354,3 @@ class Ticketing:
             await self._http.close()
             self._http = None
         await self.redis.aclose()
-
-
-def build(
-    settings: TicketingSettings,
-    tracker: CallTracker,
-    *,
-    redis_url: str,
-    mqtt_host: str = "127.0.0.1",
-    mqtt_port: int = 1883,
-    mqtt_prefix: str = "hotline",
-    facts: FactsProvider | None = None,
-    card_hook: CardHook | None = None,
-    calendar: WorkingCalendar = DEFAULT_CALENDAR,
-) -> Ticketing:
-    """Build the ticketing component (nothing connects until ``start``).
-
-    Args:
-        settings: the ``ticketing:`` section.
-        tracker: the service's call tracker (subscribed to here).
-        redis_url: ``settings.redis_url`` or the top-level ``redis.url``.
-        mqtt_host, mqtt_port, mqtt_prefix: the top-level ``mqtt:`` section (overridden by
-            ``ticketing.mqtt``).
-        facts: the IVR/routing facts provider (see :class:`WorkOrders`).
-        card_hook: the department-reminder hook (see :class:`hotline.ticketing.monitor.SlaMonitor`).
-        calendar: the service's working calendar (due dates; :func:`hotline.kernel.calendar.build_calendar`).
-    Raises:
-        ValueError: RT is enabled but has no URL or credentials (the message names the file).
-    """
-    s = settings
-    redis = connect(s.redis_url or redis_url)
-    outbox = RedisOutbox(redis, s.routes(), prefix=s.outbox.prefix)
-    writer = OutboxWriter(outbox, max_buffer=s.outbox.max_buffer)
-    wo = s.work_orders
-    index = WorkOrderIndex(redis, wo.index_key, wo.cards_key)
-    policy = s.monitor.policy(calendar)
-    work_orders = WorkOrders(
-        tracker, writer, index, facts=facts, publish_call_events=wo.publish_call_events,
-        default_queue=wo.default_queue, recording_url_template=wo.recording_url_template,
-        first_seat=wo.first_seat, last_seat=wo.last_seat, policy=policy,
-    )
-    transcripts = TranscriptFollower(
-        redis, outbox, index, s.outbox.consumer, stream=wo.transcripts_stream, results_hash=wo.transcripts_hash,
-        group=wo.transcripts_group, grace_s=wo.transcript_grace_s,
-    )
-    sinks = s.enabled_sinks()
-    factories: dict[str, Callable[[aiohttp.ClientSession], Connector]] = {}
-    rt_factory: Callable[[aiohttp.ClientSession], RtClient] | None = None
-    if "rt" in sinks:
-        url, token, user, password = s.rt.credentials()
-
-        def rt_factory(http: aiohttp.ClientSession) -> RtClient:
-            return RtClient(http, url, token=token, user=user, password=password, timeout_s=s.rt.timeout_s)
-
-        factories["rt"] = lambda http: RtConnector(rt_factory(http), default_queue=s.rt.default_queue,
-                                                   ticket_wait_s=s.rt.ticket_wait_s)
-    if "webhook" in sinks:
-        assert s.webhook.url is not None
-        hook_url, secret = s.webhook.url, s.webhook.secret_value()
-        factories["webhook"] = lambda http: WebhookSink(http, hook_url, secret, timeout_s=s.webhook.timeout_s)
-    bus = None
-    if "mqtt" in sinks:
-        m = s.mqtt
-        bus = MqttBus(m.host or mqtt_host, m.port or mqtt_port, prefix=m.topic_prefix or mqtt_prefix,
-                      client_id=m.client_id, username=m.username, password=m.password, keepalive_s=m.keepalive_s,
-                      publish_timeout_s=m.publish_timeout_s, backoff_max_s=m.backoff_max_s)
-        mqtt_bus = bus
-        factories["mqtt"] = lambda http: mqtt_bus
-    component = Ticketing(s, redis, outbox, writer, index, work_orders, transcripts, None, factories, bus)
-    if rt_factory is not None:
-        closed_client = rt_factory
-
-        def watcher_client() -> RtClient:
-            assert component._http is not None
-            return closed_client(component._http)
-
-        component.closed = ClosedWatcher(watcher_client)
-    if s.monitor.enabled:
-        probe = None
-        if rt_factory is not None and s.monitor.check_closed_in_rt:
-            make_client = rt_factory
-
-            def probe_factory(ids: Sequence[str]) -> Awaitable[set[str]]:
-                assert component._http is not None
-                return rt_closed_probe(make_client(component._http))(ids)
-
-            probe = probe_factory
-        component.monitor = SlaMonitor(index, outbox, policy=policy, interval_s=s.monitor.interval_s,
-                                       hook=card_hook, closed_probe=probe)
-    return component

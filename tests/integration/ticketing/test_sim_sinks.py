@@ -20,9 +20,11 @@ import aiohttp
 import pytest
 
 from hotline.app.config import AmiConfig
+from hotline.kernel.settings import RedisConfig
 from hotline.telephony.ami import AmiClient
 from hotline.telephony.tracker import CallTracker
-from hotline.ticketing.component import Ticketing, build
+from hotline.ticketing.component import Ticketing
+from hotline.ticketing.plugin import build_ticketing
 from hotline.ticketing.settings import TicketingSettings
 from hotline.ticketing.signature import SIGNATURE_HEADER, sign
 from hotline_lab.sim.sinks import BusSubscriber, WebhookReceiver, outbox_counts
@@ -85,7 +87,7 @@ def settings_for(redis_url: str, tag: str, hook_url: str) -> TicketingSettings:
 async def component_with(settings: TicketingSettings) -> AsyncIterator[tuple[AmiClient, Ticketing]]:
     client = AmiClient(AmiConfig())
     tracker = CallTracker(client, live=False)
-    component = build(settings, tracker, redis_url=str(settings.redis_url))
+    component = build_ticketing(settings, tracker, redis=RedisConfig(url=str(settings.redis_url)))
     await client.start(connect=False)
     await component.start()
     try:

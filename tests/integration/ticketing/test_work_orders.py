@@ -16,12 +16,14 @@ import aiohttp
 import pytest
 
 from hotline.app.config import AmiConfig
+from hotline.kernel.settings import RedisConfig
 from hotline.speech.jobs import JobOutcome
 from hotline.speech.store import RedisTranscriptSink
 from hotline.speech.transcript import Segment, Transcript
 from hotline.telephony.ami import AmiClient
 from hotline.telephony.tracker import CallTracker
-from hotline.ticketing.component import Ticketing, build
+from hotline.ticketing.component import Ticketing
+from hotline.ticketing.plugin import build_ticketing
 from hotline.ticketing.rt import FIELD_EVENTS, FIELD_LINKEDID, RtClient, custom_field_values
 from hotline.ticketing.settings import TicketingSettings
 from tests.integration.ticketing.conftest import RtLab
@@ -62,7 +64,7 @@ async def ticketing_service(redis_url: str, rt_lab: RtLab) -> AsyncIterator[tupl
     })
     client = AmiClient(AmiConfig())
     tracker = CallTracker(client, live=False)
-    component = build(settings, tracker, redis_url=redis_url)
+    component = build_ticketing(settings, tracker, redis=RedisConfig(url=redis_url))
     component.transcripts.block_ms = 100
     await client.start(connect=False)
     await component.start()
