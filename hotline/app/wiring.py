@@ -108,7 +108,7 @@ def build_web_component(settings: Settings, ami: AmiClient, calls: CallTracker, 
     return build_web(
         settings.web, ami, calls,
         dispatcher=routing.dispatcher if routing is not None else None,
-        audit=audit, subapps=(("/qa", build_qa_app(settings, audit)),),
+        audit=audit, subapps=(("/qa", build_qa_app(settings.qa, settings.recording, audit)),),
         callbacks=callbacks.api if callbacks is not None else None,
         reminders=callbacks.api if callbacks is not None else None,
         announcements=AnnouncementsApi(store) if store is not None else None,  # add, list, remove (Redis, next call)

@@ -31,7 +31,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -51,7 +50,9 @@ from hotline.qa.plans import QaDefinitions
 from hotline.qa.privacy import check_media, mask_text, mask_words, resolve_under, sign_media
 from hotline.qa.scoring import ScoringForm, compute_score
 from hotline.qa.service import calibration
+from hotline.qa.settings import QaConfig
 from hotline.qa.store import AssignmentRow, QaStore, QaStoreUnavailable, SampleExists
+from hotline.recording.settings import RecordingSettings
 from hotline.speech.transcript import Transcript
 from hotline.web.api import PRINCIPAL
 from hotline.web.audit import AuditEntry, AuditLog
@@ -383,15 +384,16 @@ async def calibration_json(request: web.Request) -> web.Response:
                               "max_abs_diff": rep.max_abs_diff, "per_call": rep.per_call})
 
 
-def build_qa_app(settings: Any, audit: AuditLog) -> web.Application:
-    """The QA sub-app of ``hotline run``, built from the settings (called by the composition root).
+def build_qa_app(cfg: QaConfig, recording: RecordingSettings, audit: AuditLog) -> web.Application:
+    """The QA sub-app of ``hotline run``, built from its settings slices (called by the composition root).
 
     Reads the plans file and the media key (blocking: call it while building the service, before
     the event loop serves requests). The catalog engine is the recording catalog's URL; it is
     disposed when the web app is cleaned up.
 
     Args:
-        settings: the service settings (``settings.qa``, ``settings.recording``).
+        cfg: the ``qa:`` section (plans file, storage root, media key and URL lifetime).
+        recording: the ``recording:`` section (catalog URL and timeout, ``host_dir``, ``tz``).
         audit: the web app's audit log, so QA entries land in the same file.
     Raises:
         PlanError: the plans file is invalid.
@@ -401,7 +403,7 @@ def build_qa_app(settings: Any, audit: AuditLog) -> web.Application:
     from hotline.qa.plans import load_definitions
     from hotline.recording.catalog import Catalog
 
-    cfg, rec = settings.qa, settings.recording
+    rec = recording
     catalog = Catalog(rec.catalog.url, timeout_s=rec.catalog.timeout_s)
     deps = QaDeps(store=QaStore(catalog.engine, timeout_s=rec.catalog.timeout_s),
                   defs=load_definitions(cfg.plans_file), storage_root=cfg.storage_root or rec.host_dir,
