@@ -99,7 +99,7 @@ def build_web_component(settings: Settings, ami: AmiClient, calls: CallTracker, 
     pages at ``/qa`` (sharing the web audit log)."""
     from hotline.ivr.announcement_store import AnnouncementsApi
     from hotline.web.audit import AuditLog
-    from hotline.web.component import build_web
+    from hotline.web.plugin import build_web
     from hotline.web.qa_pages import build_qa_app  # QA review pages at /qa (hotline/web/qa_pages.py)
 
     audit = AuditLog(settings.web.audit_log)

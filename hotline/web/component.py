@@ -1,10 +1,10 @@
 """The web component of the running service (``Service.components``): builds the app and listens.
 
-Built by :func:`build_web` (called by the wiring, :mod:`hotline.app.wiring`) from the ``web:`` settings and
-named collaborators: the AMI client and call tracker of the service; a :class:`hotline.web.providers.Floor`
-(the routing dispatcher's, pushed by its change notification, when routing exists; else a
-:class:`hotline.web.floor.StandaloneFloor` built here and fed by the call tracker); optional providers, extra
-gauges and sub-apps, all passed at construction.
+Built by :func:`hotline.web.plugin.build_web` (called by the wiring, :mod:`hotline.app.wiring`) from the
+``web:`` settings and named collaborators: the AMI client and call tracker of the service; a
+:class:`hotline.web.providers.Floor` (the routing dispatcher's, pushed by its change notification, when
+routing exists; else a :class:`hotline.web.floor.StandaloneFloor` built here and fed by the call tracker);
+optional providers, extra gauges and sub-apps, all passed at construction.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from aiohttp import web
 
 from hotline.kernel.keyfile import load_or_create_key
-from hotline.queues.dispatch import Dispatcher
 from hotline.telephony.ami import AmiClient
 from hotline.telephony.tracker import CallTracker
 from hotline.web.app import UsersFile, make_app
@@ -33,7 +32,6 @@ from hotline.web.providers import (
     RemindersProvider,
     WorkOrderSlaProvider,
 )
-from hotline.web.routing_floor import RoutingFloor
 
 log = logging.getLogger("hotline.web")
 
@@ -115,21 +113,3 @@ class WebComponent:
         if isinstance(self.floor, StandaloneFloor) and self.own_floor:
             await self.floor.stop()
         await asyncio.to_thread(self.audit.close)
-
-
-def build_web(config: WebConfig, ami: AmiClient, tracker: CallTracker, *, dispatcher: Dispatcher | None = None,
-              audit: AuditLog | None = None, subapps: Sequence[tuple[str, web.Application]] = (),
-              callbacks: CallbacksProvider | None = None, reminders: RemindersProvider | None = None,
-              announcements: AnnouncementsProvider | None = None, sla: WorkOrderSlaProvider | None = None,
-              gauges: Sequence[OpsGauges] = ()) -> WebComponent:
-    """The web component of ``hotline run`` (called by :func:`hotline.app.wiring.build_web_component`).
-
-    Args:
-        config: the ``web:`` settings.
-        dispatcher: the routing dispatcher or None: with it the floor is a :class:`RoutingFloor` (subscribed
-            to its changes); without it a :class:`StandaloneFloor` is kept by the web layer.
-        audit, subapps, callbacks ... gauges: see :class:`WebComponent`.
-    """
-    floor = RoutingFloor(dispatcher) if dispatcher is not None else None
-    return WebComponent(config, ami=ami, tracker=tracker, floor=floor, callbacks=callbacks, reminders=reminders,
-                        announcements=announcements, sla=sla, gauges=gauges, audit=audit, subapps=subapps)
