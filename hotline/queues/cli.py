@@ -9,14 +9,26 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
-from typing import Any
+from typing import Any, Protocol
 
 from redis.asyncio import Redis
 
+from hotline.kernel.settings import RedisConfig
+from hotline.queues.config import RoutingSettings
 from hotline.queues.control import OPS, agent_rows, send_agent_command
 from hotline.queues.store import RoutingStore
 
 __all__ = ["add_agent_commands"]
+
+
+class Settings(Protocol):
+    """The slices of the root settings the agent commands read (``routing``, ``redis``)."""
+
+    @property
+    def routing(self) -> RoutingSettings: ...
+
+    @property
+    def redis(self) -> RedisConfig: ...
 
 
 def add_agent_commands(sub: Any) -> None:
@@ -29,11 +41,11 @@ def add_agent_commands(sub: Any) -> None:
     p.set_defaults(func=_cmd_agent)
 
 
-def _cmd_agent(args: argparse.Namespace, settings: Any) -> int:
+def _cmd_agent(args: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(_agent(args, settings))
 
 
-async def _agent(args: argparse.Namespace, settings: Any) -> int:
+async def _agent(args: argparse.Namespace, settings: Settings) -> int:
     prefix = settings.redis.key_prefix
     redis = Redis.from_url(settings.redis.url)
     try:
