@@ -19,11 +19,13 @@ import datetime as dt
 import json
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from hotline.ivr.announcement_store import add_announcement, list_announcements, remove_announcement
 from hotline.ivr.announcements import ALL_MENUS, AnnouncementError
+from hotline.ivr.settings import IvrConfig
+from hotline.kernel.settings import RedisConfig
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -47,6 +49,16 @@ def parse_when(text: str) -> float:
     return when.timestamp()
 
 
+class Settings(Protocol):
+    """The slices of the root settings the IVR commands read (``ivr``, ``redis``)."""
+
+    @property
+    def ivr(self) -> IvrConfig: ...
+
+    @property
+    def redis(self) -> RedisConfig: ...
+
+
 def announcement_from_args(args: argparse.Namespace, now: float) -> dict[str, Any]:
     """The plain dict for :func:`add_announcement` from ``announce add`` flags."""
     starts = parse_when(args.start) if args.start else now
@@ -60,7 +72,7 @@ def announcement_from_args(args: argparse.Namespace, now: float) -> dict[str, An
             "menus": args.menu or [ALL_MENUS], "languages": args.language or []}
 
 
-def _cmd(args: argparse.Namespace, settings: Any) -> int:
+def _cmd(args: argparse.Namespace, settings: Settings) -> int:
     cfg = settings.ivr
     if args.ivr_cmd == "prompts":
         from hotline.ivr.prompt_catalog import load_catalog
@@ -83,7 +95,7 @@ def _cmd(args: argparse.Namespace, settings: Any) -> int:
     return asyncio.run(_announce(args, settings))
 
 
-async def _announce(args: argparse.Namespace, settings: Any) -> int:
+async def _announce(args: argparse.Namespace, settings: Settings) -> int:
     from hotline.ivr.plugin import announcement_store
 
     cfg = settings.ivr
