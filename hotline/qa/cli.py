@@ -18,15 +18,22 @@ import datetime as dt
 import json
 import os
 import time
-from typing import Any
+from typing import Any, Protocol
 
 from hotline.qa.plans import load_definitions
 from hotline.qa.service import DrawnSample, calibration, new_seed, sample_day
 from hotline.qa.settings import QaConfig
+from hotline.recording.settings import RecordingSettings
 
 
-def _qa_config(settings: Any) -> QaConfig:
-    return getattr(settings, "qa", None) or QaConfig()
+class Settings(Protocol):
+    """The slices of the root settings the QA commands read (``qa``; ``recording``: the catalog)."""
+
+    @property
+    def qa(self) -> QaConfig: ...
+
+    @property
+    def recording(self) -> RecordingSettings: ...
 
 
 def format_sample(drawn: DrawnSample) -> list[str]:
@@ -48,11 +55,11 @@ def format_sample(drawn: DrawnSample) -> list[str]:
     return lines
 
 
-async def _sample(args: argparse.Namespace, settings: Any) -> int:
+async def _sample(args: argparse.Namespace, settings: Settings) -> int:
     from hotline.qa.store import QaStore
     from hotline.recording.catalog import Catalog
 
-    cfg = _qa_config(settings)
+    cfg = settings.qa
     defs = await asyncio.to_thread(load_definitions, args.plans or cfg.plans_file)
     defs.plan(args.plan)  # unknown plan: fail before touching the database
     day = dt.date.fromisoformat(args.date)
@@ -72,7 +79,7 @@ async def _sample(args: argparse.Namespace, settings: Any) -> int:
     return 0
 
 
-async def _calibration(args: argparse.Namespace, settings: Any) -> int:
+async def _calibration(args: argparse.Namespace, settings: Settings) -> int:
     from hotline.qa.store import QaStore
     from hotline.recording.catalog import Catalog
 
@@ -88,9 +95,9 @@ async def _calibration(args: argparse.Namespace, settings: Any) -> int:
     return 0
 
 
-def _cmd(args: argparse.Namespace, settings: Any) -> int:
+def _cmd(args: argparse.Namespace, settings: Settings) -> int:
     if args.qa_cmd == "check":
-        defs = load_definitions(args.plans or _qa_config(settings).plans_file)
+        defs = load_definitions(args.plans or settings.qa.plans_file)
         print(f"ok: plans {', '.join(sorted(defs.plans)) or '-'}; forms {', '.join(sorted(defs.forms)) or '-'}")
         return 0
     if args.qa_cmd == "sample":
