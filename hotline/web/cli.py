@@ -10,21 +10,23 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
-from typing import Any
+from typing import Any, Protocol
 
+from hotline.web.config import WebConfig
 from hotline.web.users import Role
 
 
-def _settings_web(settings: Any) -> Any:
-    from hotline.web.config import WebConfig
+class Settings(Protocol):
+    """The slice of the root settings the user commands read (``web``: the users file)."""
 
-    return getattr(settings, "web", None) or WebConfig()
+    @property
+    def web(self) -> WebConfig: ...
 
 
-def _cmd_user(args: argparse.Namespace, settings: Any) -> int:
+def _cmd_user(args: argparse.Namespace, settings: Settings) -> int:
     from hotline.web.users import add_user, load_users
 
-    cfg = _settings_web(settings)
+    cfg = settings.web
     path = args.file or cfg.users_file
     if args.user_cmd == "list":
         for u in sorted(load_users(path).values(), key=lambda u: u.name):
