@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from hotline.app.check import Probe
+from hotline.app.config import Settings
 from hotline.kernel.calendar import (
     WEEKDAYS,
     CalendarSettings,
@@ -171,7 +172,7 @@ def due_lines(calendar: WorkingCalendar, received: dt.datetime, call_type: str,
     return lines
 
 
-def _cmd_calendar(args: argparse.Namespace, settings: Any) -> int:
+def _cmd_calendar(args: argparse.Namespace, settings: Settings) -> int:
     calendar = build_calendar(settings.calendar.file)  # CalendarFileError: one line, exit 2 (HotlineError)
     if args.calendar_cmd == "show":
         year = args.year or dt.datetime.now(SHANGHAI).year
