@@ -21,7 +21,29 @@ import logging
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from hotline.kernel.settings import RedisConfig
+    from hotline.recording.settings import RecordingSettings
+    from hotline.speech.settings import SpeechSettings
+    from hotline.ticketing.settings import TicketingSettings
+
+
+class Settings(Protocol):
+    """The slices of the root settings the recording and transcription commands read."""
+
+    @property
+    def recording(self) -> RecordingSettings: ...
+
+    @property
+    def speech(self) -> SpeechSettings: ...
+
+    @property
+    def redis(self) -> RedisConfig: ...
+
+    @property
+    def ticketing(self) -> TicketingSettings: ...  # work_orders: where transcripts are followed
 
 
 def add_parser(sub: Any) -> None:
@@ -71,13 +93,13 @@ def add_parser(sub: Any) -> None:
 
 
 # ------------------------------------------------------------------ speech
-def _model(args: argparse.Namespace, settings: Any) -> Path:
+def _model(args: argparse.Namespace, settings: Settings) -> Path:
     from hotline.speech.models import resolve_model_path
 
     return resolve_model_path(args.model or settings.speech.model_path)
 
 
-def _cmd_worker(args: argparse.Namespace, settings: Any) -> int:
+def _cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     from hotline.speech.worker import WorkerSettings, default_consumer_name
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
@@ -102,7 +124,7 @@ def _cmd_worker(args: argparse.Namespace, settings: Any) -> int:
     return 0
 
 
-def _cmd_install_model(args: argparse.Namespace, settings: Any) -> int:
+def _cmd_install_model(args: argparse.Namespace, settings: Settings) -> int:
     from hotline.speech.models import install_model
 
     got = install_model(args.source, args.dest, sha256=args.sha256, timeout_s=args.timeout,
@@ -122,7 +144,7 @@ def _wav_paths(paths: list[str]) -> list[Path]:
     return out
 
 
-def _cmd_transcribe(args: argparse.Namespace, settings: Any) -> int:
+def _cmd_transcribe(args: argparse.Namespace, settings: Settings) -> int:
     from tqdm import tqdm
 
     from hotline.speech.decoder import Transcriber
@@ -158,7 +180,7 @@ def _cmd_transcribe(args: argparse.Namespace, settings: Any) -> int:
 
 
 # ------------------------------------------------------------------ recordings
-def _cmd_usage(args: argparse.Namespace, settings: Any) -> int:
+def _cmd_usage(args: argparse.Namespace, settings: Settings) -> int:
     from hotline.recording import files
     from hotline.recording.policy import human_bytes, usage_report
 
@@ -176,7 +198,7 @@ def _cmd_usage(args: argparse.Namespace, settings: Any) -> int:
     return 0
 
 
-def _cmd_purge(args: argparse.Namespace, settings: Any) -> int:
+def _cmd_purge(args: argparse.Namespace, settings: Settings) -> int:
     from hotline.recording import files
     from hotline.recording.catalog import Catalog
     from hotline.recording.policy import expired, human_bytes
@@ -203,7 +225,7 @@ def _cmd_purge(args: argparse.Namespace, settings: Any) -> int:
 
 
 # ------------------------------------------------------------------ catalog
-def _cmd_upgrade(args: argparse.Namespace, settings: Any) -> int:
+def _cmd_upgrade(args: argparse.Namespace, settings: Settings) -> int:
     from hotline.recording.catalog import current_revision_sync, upgrade_sync
 
     url = settings.recording.catalog.url
@@ -212,7 +234,7 @@ def _cmd_upgrade(args: argparse.Namespace, settings: Any) -> int:
     return 0
 
 
-def _cmd_search(args: argparse.Namespace, settings: Any) -> int:
+def _cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     from hotline.recording.catalog import Catalog
 
     async def run() -> list[Any]:
