@@ -10,7 +10,7 @@ Roles, from least to most: ``agent`` (own state only), ``qa-reviewer``, ``qa-lea
 (the floor: wallboard, agent actions, listen/whisper/barge), ``admin`` (everything). Which role may
 do what is in :data:`hotline.web.routes` (each route lists its roles). Hashing is argon2-cffi's
 ``PasswordHasher`` (argon2id, its default parameters); the hash is slow on purpose (~50 ms), so
-callers on the event loop run :func:`verify_password` in a thread.
+callers on the event loop run :func:`verify_hash` off the loop (the web component has a pool for it).
 """
 
 from __future__ import annotations
