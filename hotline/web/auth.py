@@ -136,15 +136,15 @@ class Authenticator:
         if self._pending >= self.max_pending:
             raise TooManyAttempts("too many logins in progress: try again", {"retry_after_s": 1})
         user = self.users().get(name)
+        self.throttle.failed(name, address)  # counted up front: parallel guesses cannot outrun the hash
         self._pending += 1
         try:
             ok = await asyncio.get_running_loop().run_in_executor(self.executor, self._verify, user, password)
         finally:
             self._pending -= 1
         if not ok or user is None:
-            self.throttle.failed(name, address)
             return None
-        self.throttle.succeeded(name)
+        self.throttle.succeeded(name, address)
         return user
 
     async def _from_basic(self, header: str, address: str | None = None) -> Principal:

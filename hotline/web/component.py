@@ -68,7 +68,7 @@ class WebComponent:
         self.password_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="hotline-password")
         self.deps = WebDeps(config=config, floor=self.floor, audit=self.audit,
                             auth=Authenticator(self.users, config.session_max_age_s,
-                                                    executor=self.password_pool), ami=ami,
+                                                 executor=self.password_pool), ami=ami,
                             calls=tracker.model if tracker is not None else None, callbacks=callbacks,
                             reminders=reminders, announcements=announcements, sla=sla, gauges=gauges,
                             subapps=subapps)

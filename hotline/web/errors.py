@@ -27,6 +27,7 @@ __all__ = [
 #: an API failure (the kernel's request error categories, re-exported for the web layer)
 WebError = RequestError
 
+
 class TooManyAttempts(NotAuthenticated):
     """Too many failed logins for this user name or client address (429); ``details.retry_after_s``."""
 

@@ -4,8 +4,10 @@
 * :class:`LoginThrottle` counts failed logins per user name and per client address; after
   ``free`` failures each further failure doubles a waiting window (``base_s``, ``2*base_s`` ...
   capped at ``max_s``) during which that key is refused without checking any password.
-  A success clears the user's count (the address keeps its own, so spraying many names from one
-  address still slows down). Entries are forgotten ``forget_s`` after their last failure and the
+  Callers record the failure *before* checking (so a burst of parallel guesses is counted as it
+  starts, not after the slow hash) and take it back with :meth:`succeeded`, which clears the
+  user's count (the address keeps its earlier ones, so spraying many names from one address still
+  slows down). Entries are forgotten ``forget_s`` after their last failure and the
   table is bounded (``max_keys``, oldest dropped first) so an attacker cannot grow memory.
 """
 
@@ -120,9 +122,14 @@ class LoginThrottle:
             self._keys.popitem(last=False)
         return longest
 
-    def succeeded(self, user: str) -> None:
-        """A correct password: forget the user's failures (the address keeps its count)."""
+    def succeeded(self, user: str, address: str | None = None) -> None:
+        """A correct password after :meth:`failed` was recorded for it up front: forget the user's failures
+        and take that one failure back from the address (the address keeps its earlier ones)."""
         self._keys.pop(f"user:{user.casefold()}", None)
+        f = self._keys.get(f"addr:{address}") if address else None
+        if f is not None:
+            f.count = max(0, f.count - 1)
+            f.blocked_until = f.last_at + self.delay_for(f.count)
 
     def __len__(self) -> int:
         return len(self._keys)

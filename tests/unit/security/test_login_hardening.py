@@ -91,12 +91,13 @@ def test_given_password_spraying_from_one_address_then_the_address_is_slowed() -
     assert t.wait_s("someone.else", "198.51.100.1") == 0.0  # other clients are not affected
 
 
-def test_given_success_then_user_count_cleared_but_address_keeps_its_count() -> None:
+def test_given_success_then_user_count_cleared_but_address_keeps_its_earlier_count() -> None:
     clock = Clock()
     t = LoginThrottle(clock, free=0, base_s=1.0)
     t.failed("li.na", "203.0.113.7")
     t.failed("li.na", "203.0.113.7")
-    t.succeeded("li.na")
+    t.failed("li.na", "203.0.113.7")  # recorded up front for the attempt that then succeeds
+    t.succeeded("li.na", "203.0.113.7")
     assert t.wait_s("li.na", None) == 0.0
     assert t.wait_s("li.na", "203.0.113.7") == 2.0
 
@@ -158,6 +159,15 @@ async def test_given_brute_force_then_refused_without_hashing_until_the_wait_pas
     assert len(hasher.calls) == 4  # refused attempts cost no argon2
     clock.now += 1.0
     assert await auth.check_password("li.na", "right", "198.51.100.1") == USERS["li.na"]
+
+
+async def test_given_burst_of_parallel_guesses_then_only_the_free_ones_and_one_more_are_hashed() -> None:
+    hasher, clock = CountingHasher(), Clock()
+    auth = _auth(hasher, clock)
+    results = await asyncio.gather(*(auth.check_password("li.na", f"g{i}", "203.0.113.7") for i in range(10)),
+                                   return_exceptions=True)
+    assert len(hasher.calls) == 4
+    assert sum(isinstance(r, TooManyAttempts) for r in results) == 6
 
 
 async def test_given_password_checks_then_they_run_on_the_given_small_pool() -> None:
