@@ -107,7 +107,10 @@ async def get_agent(request: web.Request) -> web.Response:
 
 
 async def change_agent_state(request: web.Request, agent_id: str, change: s.AgentStateChange) -> AgentRow:
-    """Apply one state change for ``principal`` (agents: their own only), audited either way.
+    """Apply one state change for ``principal``, audited either way.
+
+    Who may: a supervisor or admin on any agent; an agent on their own seat only (``User.agent_id``);
+    nobody else (QA roles are refused here even if a route admitted them).
 
     Raises:
         Forbidden, NotFound, Conflict, InvalidRequest.
@@ -115,8 +118,11 @@ async def change_agent_state(request: web.Request, agent_id: str, change: s.Agen
     d, p = deps(request), principal(request)
     details = {"reason": change.reason} if change.reason else {}
     try:
-        if p.role is Role.AGENT and p.agent_id != agent_id:
-            raise Forbidden("an agent may change only their own state", {"agent_id": agent_id})
+        if p.role is Role.AGENT:
+            if p.agent_id is None or p.agent_id != agent_id:
+                raise Forbidden("an agent may change only their own state", {"agent_id": agent_id})
+        elif p.role not in FLOOR:
+            raise Forbidden(f"role {p.role.value} may not change agent states", {"agent_id": agent_id})
         find_agent(d, agent_id)
         if change.action == "pause":
             if not change.reason:
@@ -135,7 +141,7 @@ async def change_agent_state(request: web.Request, agent_id: str, change: s.Agen
     return row
 
 
-@requires(ALL)
+@requires(FLOOR | {Role.AGENT})
 async def post_agent_state(request: web.Request) -> web.Response:
     change = await parse_body(request, s.AgentStateChange)
     row = await change_agent_state(request, request.match_info["agent_id"], change)

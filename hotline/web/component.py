@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 from aiohttp import web
 
@@ -61,8 +62,11 @@ class WebComponent:
             tracker.subscribe(self.floor.on_call_event)
         self.users = UsersFile(config.users_file)
         self.audit = audit if audit is not None else AuditLog(config.audit_log)
+        # argon2 (64 MiB, ~50 ms each) on a pool of its own: login floods cannot starve the default executor
+        self.password_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="hotline-password")
         self.deps = WebDeps(config=config, floor=self.floor, audit=self.audit,
-                            auth=Authenticator(self.users, config.session_max_age_s), ami=ami,
+                            auth=Authenticator(self.users, config.session_max_age_s,
+                                                 executor=self.password_pool), ami=ami,
                             calls=tracker.model if tracker is not None else None, callbacks=callbacks,
                             reminders=reminders, announcements=announcements, sla=sla, gauges=gauges,
                             subapps=subapps)
@@ -113,3 +117,4 @@ class WebComponent:
         if isinstance(self.floor, StandaloneFloor) and self.own_floor:
             await self.floor.stop()
         await asyncio.to_thread(self.audit.close)
+        self.password_pool.shutdown(wait=False, cancel_futures=True)

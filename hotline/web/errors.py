@@ -21,15 +21,23 @@ from hotline.kernel.requests import (
 
 __all__ = [
     "HTTP_STATUS", "Conflict", "CsrfRejected", "Forbidden", "InvalidRequest", "NotAuthenticated", "NotConfigured",
-    "NotFound", "RequestError", "Unavailable", "UsersFileError", "WebError", "status_of",
+    "NotFound", "RequestError", "TooManyAttempts", "Unavailable", "UsersFileError", "WebError", "status_of",
 ]
 
 #: an API failure (the kernel's request error categories, re-exported for the web layer)
 WebError = RequestError
 
+
+class TooManyAttempts(NotAuthenticated):
+    """Too many failed logins for this user name or client address (429); ``details.retry_after_s``."""
+
+    error_id = "too-many-attempts"
+
+
 #: the one mapping from request error categories to HTTP statuses (most specific class first)
 HTTP_STATUS: tuple[tuple[type[RequestError], int], ...] = (
     (InvalidRequest, 400),
+    (TooManyAttempts, 429),
     (NotAuthenticated, 401),
     (Forbidden, 403),
     (NotFound, 404),

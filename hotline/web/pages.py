@@ -18,7 +18,8 @@ from hotline.web import schemas as s
 from hotline.web.api import change_agent_skills, change_agent_state, deps, principal, start_spy
 from hotline.web.auth import ALL, FLOOR, WALL, anonymous_csrf, check_csrf, public, requires, start_session
 from hotline.web.deps import HUB
-from hotline.web.errors import InvalidRequest, WebError
+from hotline.web.errors import InvalidRequest, TooManyAttempts, WebError
+from hotline.web.loginguard import safe_next
 
 STATIC = Path(__file__).resolve().parent / "static"
 _STYLE = """<style>
@@ -37,10 +38,6 @@ def page(title: str, body: str, csrf: str | None = None) -> web.Response:
                              f"</title>{meta}{_STYLE}</head><body>{body}</body></html>", content_type="text/html")
 
 
-def _safe_next(value: str | None) -> str:
-    return value if value and value.startswith("/") and not value.startswith("//") else "/"
-
-
 @public
 async def healthz(request: web.Request) -> web.Response:
     d = deps(request)
@@ -50,8 +47,10 @@ async def healthz(request: web.Request) -> web.Response:
 @public
 async def login_page(request: web.Request) -> web.Response:
     token = await anonymous_csrf(request)
-    nxt = html.escape(_safe_next(request.query.get("next")))
+    nxt = html.escape(safe_next(request.query.get("next")))
     error = '<p class="flash err">wrong user name or password</p>' if request.query.get("failed") else ""
+    if request.query.get("wait", "").isdigit():
+        error = f'<p class="flash err">too many failed logins: try again in {int(request.query["wait"])} s</p>'
     return page("hotline login", f"""<div class=card><h1>hotline 12345</h1>{error}
 <form method=post action="/login"><input type=hidden name=csrf_token value="{html.escape(token)}">
 <input type=hidden name=next value="{nxt}"><p><input name=username placeholder="user" autocomplete=username required>
@@ -66,8 +65,11 @@ async def login_submit(request: web.Request) -> web.Response:
     await check_csrf(request, session.get("csrf"))
     form = await request.post()
     name, password = str(form.get("username", "")), str(form.get("password", ""))
-    nxt = _safe_next(str(form.get("next", "/")))
-    user = await d.auth.check_password(name, password)
+    nxt = safe_next(str(form.get("next", "/")))
+    try:
+        user = await d.auth.check_password(name, password, request.remote)
+    except TooManyAttempts as exc:
+        raise web.HTTPSeeOther(f"/login?wait={int(exc.details.get('retry_after_s', 1))}&next={quote(nxt)}") from None
     if user is None:
         raise web.HTTPSeeOther(f"/login?failed=1&next={quote(nxt)}")
     await start_session(request, user, d.clock())

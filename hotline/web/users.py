@@ -10,14 +10,16 @@ Roles, from least to most: ``agent`` (own state only), ``qa-reviewer``, ``qa-lea
 (the floor: wallboard, agent actions, listen/whisper/barge), ``admin`` (everything). Which role may
 do what is in :data:`hotline.web.routes` (each route lists its roles). Hashing is argon2-cffi's
 ``PasswordHasher`` (argon2id, its default parameters); the hash is slow on purpose (~50 ms), so
-callers on the event loop run :func:`verify_password` in a thread.
+callers on the event loop run :func:`verify_hash` off the loop (the web component has a pool for it).
 """
 
 from __future__ import annotations
 
 import enum
+import functools
 import os
 import re
+import secrets
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -67,12 +69,30 @@ def hash_password(password: str) -> str:
     return _HASHER.hash(password)
 
 
-def verify_password(user: User, password: str) -> bool:
-    """True when ``password`` matches; a malformed stored hash is a mismatch, not a crash."""
+def verify_hash(password_hash: str, password: str) -> bool:
+    """True when ``password`` matches the argon2 PHC string; a malformed hash is a mismatch, not a crash.
+
+    Slow on purpose (argon2id, ~50 ms and 64 MiB): run it off the event loop.
+    """
     try:
-        return _HASHER.verify(user.password_hash, password)
+        return _HASHER.verify(password_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
+
+
+def verify_password(user: User, password: str) -> bool:
+    """True when ``password`` matches ``user``'s hash (see :func:`verify_hash`)."""
+    return verify_hash(user.password_hash, password)
+
+
+@functools.cache
+def dummy_hash() -> str:
+    """An argon2id hash of a random password with the same parameters as real ones (made once, ~50 ms).
+
+    Verified against when the user name is unknown, so an unknown name costs the same work as a known
+    one (no user-name enumeration by timing). Call it off the event loop the first time.
+    """
+    return _HASHER.hash(secrets.token_urlsafe(24))
 
 
 def parse_users(data: object, source: str = "<users>") -> dict[str, User]:
