@@ -22,8 +22,12 @@ commas end a run, so times ``10:30``, money ``¥1,200`` and uniqueids ``17672256
 * resident ID numbers, 17 digits + a digit or ``X``: everything but the last 4 characters (the
   checksum is not verified: an ASR error must not leak an ID); any run of 18 or more digits is
   treated the same way (an ID followed by more digits);
-* in a run of 12-17 digits that is none of the above, a mobile, landline or ID number that starts
-  and ends at a separator (``13800138000 1272``; ``1 3 8 0 0 ...`` as ASR writes it).
+* in a run of 12-17 digits that is none of the above and has separators or Chinese numerals in it:
+  a mobile, landline or ID number once at most 2 digits are cut off each end
+  (``13800138000一直打不通``), else one that starts and ends at a separator or where the writing
+  changes between Chinese numerals and digits (``13800138000 1272``); if none, a run with Chinese
+  numerals is masked but for the last 4 (a spoken number next to another numeral,
+  ``一一三八零零一三八零零零``). Plain 12-17 digit strings (timestamps in logs) are left alone.
 
 Never left readable: 7 consecutive digits of a masked number. Left alone: the 12345 hotline itself
 and other short numbers, dates (``2026-12-07``), work-order ids, 7-8 digit numbers without a phone
@@ -69,14 +73,16 @@ def _is_separator(ch: str) -> bool:
 
 class _Run:
     """One run: the normalised digits, the index of each digit in the original text, and where the
-    separators fell (``breaks``: digit indexes at which a new separator-delimited chunk starts)."""
+    separators fell (``breaks``: digit indexes at which a new chunk starts, after a separator or where
+    the writing changes between Chinese numerals and digits)."""
 
-    __slots__ = ("breaks", "digits", "pos")
+    __slots__ = ("any_cn", "breaks", "digits", "pos")
 
     def __init__(self) -> None:
         self.digits = ""
         self.pos: list[int] = []
         self.breaks: set[int] = {0}
+        self.any_cn = False  # some digit written as a Chinese numeral
 
 
 def _runs(text: str) -> list[_Run]:
@@ -92,6 +98,9 @@ def _runs(text: str) -> list[_Run]:
         while j < n:
             d = _digit(text[j])
             if d is not None:
+                if run.pos and (text[j] in _CN_DIGITS) != (text[run.pos[-1]] in _CN_DIGITS):
+                    run.breaks.add(len(run.digits))  # 13800138000一直...: the script changes, a chunk ends
+                run.any_cn = run.any_cn or text[j] in _CN_DIGITS
                 run.digits += d
                 run.pos.append(j)
                 j += 1
@@ -141,9 +150,27 @@ def _spans(run: _Run, before: str) -> list[tuple[int, int]]:
         return [(keep[0], len(d) - keep[1])]
     if len(d) >= 18:  # an ID number followed (or preceded) by more digits: never leave it readable
         return [(0, len(d) - 4)]
-    if len(d) < 12 or len(run.breaks) < 2:
-        return []
-    # 12-17 digits with separators: look for a number between two separators
+    if len(d) < 12 or (len(run.breaks) < 2 and not run.any_cn):
+        return []  # a plain digit string (millisecond timestamps, ids): left alone
+    return _trimmed(run) or _chunked(run, before) or ([(0, len(d) - 4)] if run.any_cn else [])
+
+
+def _trimmed(run: _Run) -> list[tuple[int, int]]:
+    """A mobile, landline or ID number once at most 2 digits are cut off each end of a 12-17 digit run
+    (``13800138000一直``, ``1 3 8 0 0 1 3 8 0 0 0一``), the smallest cut first."""
+    d = run.digits
+    for cut in range(1, 5):
+        for lo in range(max(0, cut - 2), min(cut, 2) + 1):
+            hi = len(d) - (cut - lo)
+            k = _keep(d[lo:hi], "")
+            if k is not None:
+                return [(lo + k[0], hi - k[1])]
+    return []
+
+
+def _chunked(run: _Run, before: str) -> list[tuple[int, int]]:
+    """Numbers that start and end at chunk boundaries of a 12-17 digit run (``13800138000 1272``)."""
+    d = run.digits
     bounds = sorted(run.breaks | {len(d)})
     spans: list[tuple[int, int]] = []
     a = 0

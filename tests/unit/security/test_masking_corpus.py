@@ -34,6 +34,9 @@ CORPUS: list[tuple[str, str]] = [
     ("我 的 号 码 是 1 3 8 0 0 1 3 8 0 0 0 谢 谢", "我 的 号 码 是 1 3 8 * * * * 8 0 0 0 谢 谢"),  # digit by digit
     ("1 3 9 - 1 2 3 4 - 5 6 7 8", "1 3 9 - * * * * - 5 6 7 8"),
     ("caller 13800138000 1272", "caller 138****8000 1272"),                   # mobile followed by a seat
+    ("号码13800138000一直打不通", "号码138****8000一直打不通"),              # a numeral right after it
+    ("第一13800138000", "第一138****8000"),
+    ("打了一一三八零零一三八零零零", "打了一一三八****八零零零"),                 # 一 before a spoken mobile
     ("张先生 15012345678 投诉", "张先生 150****5678 投诉"),
     # landlines with area codes
     ("from 0757-83201234 ok", "from 0757-****1234 ok"),
@@ -67,6 +70,8 @@ CORPUS: list[tuple[str, str]] = [
     ("seat 1272 rang", "seat 1272 rang"),
     ("共83335678元", "共83335678元"),
     ("uniqueid 1767225600.12 linkedid 1767225600.11", "uniqueid 1767225600.12 linkedid 1767225600.11"),
+    ("ts 1767225600123 ok", "ts 1767225600123 ok"),                          # ms timestamp in a log
+    ("seats 1271 1272 1273 idle", "seats 1271 1272 1273 idle"),
     ("一二三", "一二三"),
     ("两个人", "两个人"),
     ("", ""),
@@ -96,7 +101,7 @@ def test_given_vosk_words_when_masked_then_each_word_keeps_its_length() -> None:
 _CN = "零一二三四五六七八九"
 _FULL = "０１２３４５６７８９"
 _TEXT = st.text(alphabet=st.sampled_from(
-    "我的电话是请联系张先生投诉谢谢，。：、在市区号码手机热线反映 abc"), max_size=12)
+    "我的电话是请联系张先生投诉谢谢，。：、在市区号码手机热线反映 abc一两"), max_size=12)
 
 
 def _digits_of(text: str) -> str:
@@ -139,7 +144,7 @@ def _written_mobile(draw: st.DrawFn) -> tuple[str, str]:
     return prefix, body
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(before=_TEXT, mobile=_written_mobile(), after=_TEXT)
 def test_given_any_written_mobile_in_chinese_text_when_masked_then_no_7_digits_survive(
         before: str, mobile: tuple[str, str], after: str) -> None:
@@ -149,4 +154,4 @@ def test_given_any_written_mobile_in_chinese_text_when_masked_then_no_7_digits_s
     assert len(out) == len(text)
     shown = _digits_of(out[len(before) + len(prefix): len(before) + len(prefix) + len(body)])
     assert not re.search(r"[0-9]{7}", shown), (text, out)
-    assert re.fullmatch(r"[0-9]{3}\*{4}[0-9]{4}", shown), (text, out)  # 138****5678, whatever the writing
+    assert shown.count("*") >= 4, (text, out)  # 138****5678, or more when a numeral touches it
