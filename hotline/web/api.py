@@ -15,6 +15,7 @@ from typing import Any, Literal
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
+from hotline.kernel.masking import mask_numbers
 from hotline.telephony.ami import AmiActionError, AmiBadAction, AmiConnectionError, AmiTimeout
 from hotline.web import schemas as s
 from hotline.web.audit import AuditEntry
@@ -199,8 +200,16 @@ async def list_skills(request: web.Request) -> web.Response:
     return ok(s.SkillList(skills=[s.SkillCoverage.model_validate(x) for x in board(deps(request))["skills"]]))
 
 
-def _call_json(call: Any, now: float) -> s.Call:
-    legs = [s.Leg(uniqueid=leg.uniqueid, channel=leg.channel, state=leg.state, caller_num=leg.caller_num,
+#: roles that see citizens' numbers masked in the call API (supervisors and admins see them as before)
+MASKED_ROLES = frozenset({Role.QA_REVIEWER, Role.QA_LEAD})
+
+
+def _call_json(call: Any, now: float, masked: bool = False) -> s.Call:
+    """One live call as JSON; ``masked``: caller numbers and channel names through the one masker."""
+    def m(v: Any) -> Any:
+        return mask_numbers(v) if masked and isinstance(v, str) else v
+
+    legs = [s.Leg(uniqueid=leg.uniqueid, channel=m(leg.channel), state=leg.state, caller_num=m(leg.caller_num),
                   created_at=leg.created_at, answered_at=leg.answered_at) for leg in call.active_legs]
     return s.Call(linkedid=call.linkedid, started_at=call.started_at,
                   duration_s=round(max(0.0, now - call.started_at), 3), legs=legs)
@@ -211,7 +220,8 @@ async def list_calls(request: web.Request) -> web.Response:
     d = deps(request)
     now = d.clock()
     calls = d.calls.active_calls() if d.calls is not None else []
-    return ok(s.CallList(calls=[_call_json(c, now) for c in sorted(calls, key=lambda c: c.started_at)]))
+    masked = principal(request).role in MASKED_ROLES
+    return ok(s.CallList(calls=[_call_json(c, now, masked) for c in sorted(calls, key=lambda c: c.started_at)]))
 
 
 def _live_call(d: WebDeps, linkedid: str) -> Any:
@@ -224,7 +234,8 @@ def _live_call(d: WebDeps, linkedid: str) -> Any:
 @requires(QA | FLOOR)
 async def get_call(request: web.Request) -> web.Response:
     d = deps(request)
-    return ok(_call_json(_live_call(d, request.match_info["linkedid"]), d.clock()))
+    masked = principal(request).role in MASKED_ROLES
+    return ok(_call_json(_live_call(d, request.match_info["linkedid"]), d.clock(), masked))
 
 
 async def start_spy(request: web.Request, linkedid: str, mode: str, agent_id: str | None) -> s.SpyStarted:

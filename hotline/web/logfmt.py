@@ -1,9 +1,8 @@
 """Structured logs: one JSON object per line, the call's ``linkedid`` as a field, phone numbers masked.
 
-* :func:`mask_phone_numbers` (pure): mainland mobiles ``1[3-9]xxxxxxxxx`` become ``138****8000``
-  (first 3 and last 4 digits kept), also with a ``+86`` / ``86`` / ``0086`` prefix; landlines with
-  an area code (``0757-83201234``, ``075783201234``) keep the area code and the last 4 digits.
-  Digits embedded in longer digit runs (uniqueids like ``1767225600.12``, linkedids) are left alone.
+* :func:`mask_phone_numbers` is the one masker, :func:`hotline.kernel.masking.mask_numbers` (mobiles
+  ``138****8000``, landlines, ID numbers, full-width and Chinese-numeral digits; uniqueids like
+  ``1767225600.12`` and linkedids are left alone).
 * :class:`MaskingFilter` applies it to the formatted message and to string ``extra`` fields.
 * :class:`JsonFormatter` writes ``{"at", "level", "logger", "msg", "linkedid"?, "exc"?}``; the
   ``linkedid`` comes from ``extra={"linkedid": ...}`` or a ``linkedid=...`` in the message.
@@ -17,16 +16,13 @@ import re
 import sys
 from typing import Any
 
-_MOBILE = re.compile(r"(?<![0-9])((?:\+?86|0086)[- ]?)?(1[3-9][0-9])([0-9]{4})([0-9]{4})(?![0-9.])")
-_LANDLINE = re.compile(r"(?<![0-9.])(0[1-9][0-9]{1,2})(-?)([0-9]{3,4})([0-9]{4})(?![0-9.])")
+from hotline.kernel.masking import mask_numbers
+
+#: the one masker (kept under the name callers and tests use)
+mask_phone_numbers = mask_numbers
+
 _LINKEDID = re.compile(r"linkedid[=:] ?([0-9]+\.[0-9]+)")
 _STD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None)).keys()) | {"message", "asctime"}
-
-
-def mask_phone_numbers(text: str) -> str:
-    """Mask mobile and landline numbers in ``text`` (see the module docstring)."""
-    text = _MOBILE.sub(lambda m: f"{m.group(1) or ''}{m.group(2)}****{m.group(4)}", text)
-    return _LANDLINE.sub(lambda m: f"{m.group(1)}{m.group(2)}{'*' * len(m.group(3))}{m.group(4)}", text)
 
 
 class MaskingFilter(logging.Filter):
