@@ -92,7 +92,7 @@ from hotline.ivr.typeahead import KeyBuffer
 from hotline.ivr.workorders import WorkOrderLookup
 from hotline.queues.handover import HandOver, QueueRequest, SessionListener, SessionRecord, SessionStarted
 from hotline.telephony import events as ev
-from hotline.telephony.ami import AmiClient, AmiError
+from hotline.telephony.ami import AmiClient, AmiError, AmiNotConnected, AmiResponse
 from hotline.telephony.frames import AmiMessage
 
 log = logging.getLogger("hotline.ivr")
@@ -172,6 +172,8 @@ class IvrComponent:
         self.finished: deque[SessionRecord] = deque(maxlen=1000)
         self._finished_event = asyncio.Event()
         self.agi_errors: Counter[int] = Counter()
+        #: actions that waited for AMI to come back (sent after a reconnect; see :meth:`_action`)
+        self.ami_waits = 0
         self.keys: Counter[str] = Counter()
         ami.subscribe(self._on_ami)
 
@@ -295,9 +297,11 @@ class IvrComponent:
 
     def gauges(self) -> dict[str, float]:
         """For ``/metrics`` (:class:`hotline.web.providers.OpsGauges`): AGI error replies (510/520/garbage) and
-        type-ahead keys dropped (invalid, over the cap, stale) since start. Cheap, non-blocking."""
+        type-ahead keys dropped (invalid, over the cap, stale), and actions that waited for AMI to reconnect,
+        since start. Cheap, non-blocking."""
         dropped = self.keys["invalid"] + self.keys["overflow"] + self.keys["stale"]
-        return {"ivr_agi_errors": float(sum(self.agi_errors.values())), "ivr_keys_dropped": float(dropped)}
+        return {"ivr_agi_errors": float(sum(self.agi_errors.values())), "ivr_keys_dropped": float(dropped),
+                "ivr_ami_waits": float(self.ami_waits)}
 
     def _count_keys(self, keys: KeyBuffer) -> None:
         self.keys.update({"from_buffer": keys.from_buffer, "by_asterisk": keys.by_asterisk,
@@ -386,6 +390,29 @@ class IvrComponent:
             return CommandFailed(0, str(exc))
         return LookupResult(cmd.number, status is not None, status)
 
+    async def _action(self, name: str, fields: dict[str, str], *, timeout: float | None = None,
+                      check: bool = False) -> AmiResponse:
+        """An AMI action of a live session that rides out a short AMI outage.
+
+        When the action could not be sent because AMI is reconnecting (:class:`AmiNotConnected`:
+        nothing reached Asterisk), it waits up to ``ami_wait_s`` for the connection and sends it
+        once then: the AsyncAGI session lives on in Asterisk, so a blip delays the caller instead
+        of failing the call. Counted in ``ami_waits``.
+
+        Raises:
+            AmiError: as :meth:`AmiClient.action`; :class:`AmiConnectionError` when AMI is not back
+                within ``ami_wait_s``.
+        """
+        timeout = self.config.action_timeout_s if timeout is None else timeout
+        try:
+            return await self.ami.action(name, fields, timeout=timeout, check=check)
+        except AmiNotConnected:
+            if self.config.ami_wait_s <= 0:
+                raise
+        self.ami_waits += 1
+        await self.ami.wait_connected(timeout=self.config.ami_wait_s)
+        return await self.ami.action(name, fields, timeout=timeout, check=check)
+
     @overload
     async def _agi(self, s: _Session, cmd: Command) -> Result: ...
     @overload
@@ -410,8 +437,8 @@ class IvrComponent:
         command_id = f"{s.uniqueid}/{s.seq}"
         mark = s.keys.mark()
         try:
-            resp = await self.ami.action("AGI", {"Channel": s.channel, "Command": format_command(cmd),
-                                                 "CommandID": command_id}, timeout=self.config.action_timeout_s)
+            resp = await self._action("AGI", {"Channel": s.channel, "Command": format_command(cmd),
+                                              "CommandID": command_id})
         except AmiError as exc:
             return CommandFailed(0, f"AGI action failed: {exc}")
         if not resp.ok:
@@ -496,10 +523,10 @@ class IvrComponent:
         timeout = self.config.action_timeout_s
         try:
             for name, value in variables.items():
-                await self.ami.action("Setvar", {"Channel": s.channel, "Variable": name, "Value": value},
-                                      timeout=timeout, check=True)
-            await self.ami.action("Redirect", {"Channel": s.channel, "Context": self.config.hold_context,
-                                               "Exten": "s", "Priority": "1"}, timeout=timeout, check=True)
+                await self._action("Setvar", {"Channel": s.channel, "Variable": name, "Value": value},
+                                   timeout=timeout, check=True)
+            await self._action("Redirect", {"Channel": s.channel, "Context": self.config.hold_context,
+                                            "Exten": "s", "Priority": "1"}, timeout=timeout, check=True)
         except AmiError as exc:
             if s.gone or "does not exist" in str(exc) or "No such channel" in str(exc):
                 s.gone = True

@@ -25,6 +25,9 @@ class IvrConfig(BaseModel):
         caller_prefixes: only drive calls whose caller number starts with one of these (empty: all
             calls). Lets two hotline instances, or test runs, share one Asterisk.
         action_timeout_s: bound of each AMI action (AGI, Setvar, Redirect).
+        ami_wait_s: while AMI is down (reconnecting), how long a live session's next action waits
+            for the connection before it fails (the caller hears silence meanwhile; the action had
+            not been sent, so it is sent once the connection is back).
         command_timeout_s: bound of waiting for an AGI command's ``AsyncAGIExec`` beyond its own
             input timeout (prompts may be long).
         lookup_timeout_s: bound of a work-order or announcement lookup.
@@ -46,6 +49,7 @@ class IvrConfig(BaseModel):
     reload_interval_s: float = Field(5.0, gt=0)
     caller_prefixes: tuple[str, ...] = ()
     action_timeout_s: float = Field(5.0, gt=0)
+    ami_wait_s: float = Field(15.0, ge=0)
     command_timeout_s: float = Field(300.0, gt=0)
     lookup_timeout_s: float = Field(3.0, gt=0)
     handover_timeout_s: float = Field(5.0, gt=0)

@@ -59,6 +59,10 @@ class AmiConnectionError(AmiError, ConnectionError):
     """Not connected, or the connection was lost while an action was pending."""
 
 
+class AmiNotConnected(AmiConnectionError):
+    """The action was not sent: no AMI connection at that moment (reconnecting). Safe to retry as is."""
+
+
 class AmiAuthError(AmiError, PermissionError):
     """Asterisk refused the login (wrong username/secret, or not permitted from this host)."""
 
@@ -335,7 +339,8 @@ class AmiClient:
         Returns:
             The response, with the events of a list action.
         Raises:
-            AmiConnectionError: not connected, or the connection dropped meanwhile.
+            AmiNotConnected: not connected (nothing was sent; an :class:`AmiConnectionError`).
+            AmiConnectionError: the connection dropped while waiting for the response.
             AmiTimeout: no complete response within ``timeout``.
             AmiBadAction: a value contains CR/LF or breaks the header guard (nothing sent).
             AmiActionError: with ``check=True``, an error response.
@@ -343,7 +348,7 @@ class AmiClient:
         timeout = self.config.action_timeout_s if timeout is None else timeout
         protocol = self._protocol
         if protocol is None or protocol.transport is None or (not self.connected and name != "Login"):
-            raise AmiConnectionError(f"AMI not connected: cannot send {name}")
+            raise AmiNotConnected(f"AMI not connected: cannot send {name}")
         aid = action_id or self.next_action_id(name)
         data = encode_action(name, aid, fields)
         future: asyncio.Future[AmiResponse] = asyncio.get_running_loop().create_future()

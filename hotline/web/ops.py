@@ -11,6 +11,8 @@ Metrics (all gauges unless ``_total``):
   Asterisk or hotline starved of CPU).
 * ``hotline_ivr_agi_errors``, ``hotline_ivr_keys_dropped`` -- AGI 510/520/garbage replies and type-ahead keys
   dropped (invalid, over the cap, stale) since start (``IvrComponent.gauges``).
+* ``hotline_ivr_ami_waits`` -- IVR actions that waited for AMI to reconnect, then were sent
+  (``IvrComponent.ami_waits``).
 * ``hotline_calls_active`` -- calls in the call model (live ``linkedid`` s).
 * ``hotline_waiting_calls{queue}`` -- callers waiting per queue (the floor).
 * ``hotline_agents{status}`` -- agents per status.
@@ -37,7 +39,8 @@ from hotline.web.providers import Floor, OpsGauges
 
 OPS_NAMES = {"outbox_depth": "hotline_outbox_depth", "transcription_backlog": "hotline_transcription_backlog",
              "workers": "hotline_workers", "calendar_days_left": "hotline_calendar_days_left",
-             "ivr_agi_errors": "hotline_ivr_agi_errors", "ivr_keys_dropped": "hotline_ivr_keys_dropped"}
+             "ivr_agi_errors": "hotline_ivr_agi_errors", "ivr_keys_dropped": "hotline_ivr_keys_dropped",
+             "ivr_ami_waits": "hotline_ivr_ami_waits"}
 
 
 class EventRate:

@@ -16,6 +16,7 @@ from hotline.ivr.settings import IvrConfig
 from hotline.ivr.workorders import InMemoryWorkOrders
 from hotline.queues.handover import QueueRequest
 from hotline.telephony import events as ev
+from hotline.telephony.ami import AmiConnectionError, AmiNotConnected
 
 from .conftest import OPEN
 
@@ -134,7 +135,8 @@ async def test_given_510_reply_then_warning_with_linkedid_and_counted(menu: Menu
     ivr, _, handed = await run_call(menu, script)
 
     assert ivr.agi_errors == {510: 1}
-    assert ivr.gauges() == {"ivr_agi_errors": 1.0, "ivr_keys_dropped": 0.0}  # /metrics: hotline_ivr_agi_errors
+    # /metrics: hotline_ivr_agi_errors
+    assert ivr.gauges() == {"ivr_agi_errors": 1.0, "ivr_keys_dropped": 0.0, "ivr_ami_waits": 0.0}
     assert handed[0].queue == "general"
     assert any(LINKED in r.getMessage() and "SET VARIABLE" in r.getMessage() for r in caplog.records)
 
@@ -203,3 +205,79 @@ async def test_given_call_48_second_key_never_reported_then_third_key_taken_by_m
         "hotline/zh/no_input", "hotline/zh/wo_enter_number", "hotline/zh/after_status_menu", "hotline/zh/goodbye",
         "EXEC Hangup 16"]  # as in ami.log: the "5" used once, never again from the buffer
     assert rec.keys_received == 2 and rec.keys_buffered == 0 and ivr.keys["by_asterisk"] == 2
+
+
+class BlippingAmi(ScriptedAmi):
+    """AMI that is down (reconnecting) for the first ``down`` actions, then back after ``wait_connected``."""
+
+    def __init__(self, script: dict[str, list[Reply]], down: int, comes_back: bool = True) -> None:
+        super().__init__(script)
+        self.down = down
+        self.comes_back = comes_back
+        self.waits = 0
+
+    async def action(self, name: str, fields: dict[str, str], *, timeout: float, check: bool = False) -> object:
+        if self.down > 0:
+            self.down -= 1
+            raise AmiNotConnected(f"AMI not connected: cannot send {name}")
+        return await super().action(name, fields, timeout=timeout, check=check)
+
+    async def wait_connected(self, timeout: float, fail_fast: bool = False) -> None:
+        self.waits += 1
+        if not self.comes_back:
+            raise AmiConnectionError(f"not connected within {timeout:.1f}s")
+        self.down = 0
+
+
+async def _run_blipping(menu: Menu, ami: BlippingAmi) -> tuple[IvrComponent, list[QueueRequest]]:
+    handed: list[QueueRequest] = []
+
+    async def hand_over(request: QueueRequest) -> None:
+        handed.append(request)
+
+    ivr = IvrComponent(ami, SimpleNamespace(current=menu), hand_over, work_orders=InMemoryWorkOrders(),  # type: ignore[arg-type]
+                       announcements=None, config=IvrConfig(prompt_dir=None, ami_wait_s=1.0), clock=lambda: OPEN)
+    ami.emit(ev.AsyncAgiStarted(1.0, UID, LINKED, CHAN, env={"agi_channel": CHAN, "agi_callerid": "13800000000"}))
+    await ivr.wait_finished(UID, timeout=5)
+    return ivr, handed
+
+
+async def test_given_ami_reconnecting_when_the_caller_is_handed_over_then_setvar_waits_and_the_call_is_queued(
+    menu: Menu,
+) -> None:
+    script: dict[str, list[Reply]] = {
+        "GET DATA hotline/zh/choose_language": [key("1"), "200 result=1"],
+        "GET DATA hotline/zh/main_menu": [key("0"), "200 result=0"],
+    }
+    ami = BlippingAmi(script, down=0)
+    async def action(name: str, fields: dict[str, str], *, timeout: float, check: bool = False) -> object:
+        if name == "Setvar" and ami.waits == 0:
+            ami.down = 3  # AMI drops just as the caller reaches the queue node
+        return await BlippingAmi.action(ami, name, fields, timeout=timeout, check=check)
+
+    ami.action = action  # type: ignore[method-assign]
+    ivr, handed = await _run_blipping(menu, ami)
+
+    assert ami.waits == 1 and ivr.ami_waits == 1
+    assert [q.queue for q in handed] == ["general"]
+    assert ivr.finished[-1].outcome == "queued"
+    assert [n for n, _ in ami.actions].count("Redirect") == 1
+
+
+async def test_given_ami_down_longer_than_ami_wait_then_handover_fails_and_is_counted_as_such(menu: Menu) -> None:
+    script: dict[str, list[Reply]] = {
+        "GET DATA hotline/zh/choose_language": [key("1"), "200 result=1"],
+        "GET DATA hotline/zh/main_menu": [key("0"), "200 result=0"],
+    }
+    ami = BlippingAmi(script, down=0, comes_back=False)
+
+    async def action(name: str, fields: dict[str, str], *, timeout: float, check: bool = False) -> object:
+        if name == "Setvar":
+            ami.down = 1
+        return await BlippingAmi.action(ami, name, fields, timeout=timeout, check=check)
+
+    ami.action = action  # type: ignore[method-assign]
+    ivr, handed = await _run_blipping(menu, ami)
+
+    assert handed == [] and ivr.finished[-1].outcome == "handover_failed"
+    assert any("hand-over to hold failed" in w for w in ivr.finished[-1].warnings)
