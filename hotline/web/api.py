@@ -418,7 +418,9 @@ ROUTES: tuple[Route, ...] = (
 )
 
 _ERROR_TEXT = {400: "invalid request", 401: "not logged in", 403: "role not allowed (or CSRF token missing)",
-               404: "not found", 409: "not possible in the current state", 503: "not configured or unavailable"}
+               404: "not found", 409: "not possible in the current state",
+               429: "too many failed logins for this user or address: wait details.retry_after_s",
+               503: "not configured or unavailable"}
 
 
 def _roles_of(handler: Handler) -> list[str]:
@@ -465,7 +467,7 @@ def openapi_document() -> dict[str, Any]:
         ok_content = {"application/json": {"schema": ref(r.response) if r.response else {"type": "object"}}}
         responses: dict[str, Any] = ({"204": {"description": "done, no content"}} if r.status == 204
                                      else {str(r.status): {"description": "success", "content": ok_content}})
-        for code in sorted({401, 403, *r.errors}):
+        for code in sorted({401, 403, 429, *r.errors}):
             responses[str(code)] = {"description": _ERROR_TEXT[code], "content": err}
         op["responses"] = responses
         paths.setdefault(r.path, {})[r.method.lower()] = op

@@ -64,17 +64,21 @@ class LoginThrottle:
 
     Args:
         clock: monotonic seconds (``time.monotonic``; tests pass a fake).
-        free: failures allowed per key before waiting starts.
+        free: failures allowed per user name before waiting starts.
+        address_free: failures allowed per client address before waiting starts: higher, because a
+            contact centre's 300 seats often reach the server from one NAT or proxy address, and a
+            few agents mistyping must not lock the whole floor out.
         base_s: the first waiting window in seconds; each further failure doubles it.
         max_s: the longest window (the bound: a locked user waits at most this long).
         forget_s: a key is forgotten this long after its last failure.
         max_keys: at most this many keys are remembered (oldest dropped).
     """
 
-    def __init__(self, clock: Callable[[], float], *, free: int = 3, base_s: float = 1.0, max_s: float = 60.0,
-                 forget_s: float = 900.0, max_keys: int = 10_000) -> None:
+    def __init__(self, clock: Callable[[], float], *, free: int = 3, address_free: int = 20, base_s: float = 1.0,
+                 max_s: float = 60.0, forget_s: float = 900.0, max_keys: int = 10_000) -> None:
         self.clock = clock
         self.free, self.base_s, self.max_s, self.forget_s, self.max_keys = free, base_s, max_s, forget_s, max_keys
+        self.address_free = address_free
         self._keys: OrderedDict[str, _Failures] = OrderedDict()
 
     @staticmethod
@@ -98,11 +102,13 @@ class LoginThrottle:
         waits = [f.blocked_until - now for k in self.keys(user, address) if (f := self._get(k, now)) is not None]
         return max([0.0, *waits])
 
-    def delay_for(self, count: int) -> float:
-        """The waiting window after ``count`` failures: 0 up to ``free``, then doubling, capped at ``max_s``."""
-        if count <= self.free:
+    def delay_for(self, count: int, free: int | None = None) -> float:
+        """The waiting window after ``count`` failures: 0 up to ``free`` (default: the per-user ``free``), then
+        doubling, capped at ``max_s``."""
+        free = self.free if free is None else free
+        if count <= free:
             return 0.0
-        return min(self.max_s, self.base_s * 2.0 ** min(count - self.free - 1, 62))
+        return min(self.max_s, self.base_s * 2.0 ** min(count - free - 1, 62))
 
     def failed(self, user: str, address: str | None) -> float:
         """Record one failure; returns the new waiting window in seconds (the longest of its keys)."""
@@ -114,7 +120,7 @@ class LoginThrottle:
                 f = self._keys[key] = _Failures(0, now, now)
             f.count += 1
             f.last_at = now
-            delay = self.delay_for(f.count)
+            delay = self.delay_for(f.count, self.address_free if key.startswith("addr:") else self.free)
             f.blocked_until = now + delay
             longest = max(longest, delay)
             self._keys.move_to_end(key)
@@ -129,7 +135,7 @@ class LoginThrottle:
         f = self._keys.get(f"addr:{address}") if address else None
         if f is not None:
             f.count = max(0, f.count - 1)
-            f.blocked_until = f.last_at + self.delay_for(f.count)
+            f.blocked_until = f.last_at + self.delay_for(f.count, self.address_free)
 
     def __len__(self) -> int:
         return len(self._keys)

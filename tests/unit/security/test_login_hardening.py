@@ -84,7 +84,7 @@ def test_given_user_in_waiting_window_then_refused_until_window_passes() -> None
 
 def test_given_password_spraying_from_one_address_then_the_address_is_slowed() -> None:
     clock = Clock()
-    t = LoginThrottle(clock, free=3, base_s=1.0)
+    t = LoginThrottle(clock, free=3, address_free=3, base_s=1.0)
     for i in range(6):
         t.failed(f"user{i}", "203.0.113.7")  # a different name each time: the address key decides
     assert t.wait_s("someone.else", "203.0.113.7") == 4.0
@@ -93,7 +93,7 @@ def test_given_password_spraying_from_one_address_then_the_address_is_slowed() -
 
 def test_given_success_then_user_count_cleared_but_address_keeps_its_earlier_count() -> None:
     clock = Clock()
-    t = LoginThrottle(clock, free=0, base_s=1.0)
+    t = LoginThrottle(clock, free=0, address_free=0, base_s=1.0)
     t.failed("li.na", "203.0.113.7")
     t.failed("li.na", "203.0.113.7")
     t.failed("li.na", "203.0.113.7")  # recorded up front for the attempt that then succeeds
@@ -198,3 +198,11 @@ async def test_given_too_many_checks_in_flight_then_refused_at_once() -> None:
             await auth.check_password("b", "x", "10.0.0.2")
         release.set()
         assert await asyncio.wait_for(first, 5) is None
+
+
+def test_given_a_floor_behind_one_nat_when_a_few_agents_mistype_then_the_address_is_not_locked() -> None:
+    now = [0.0]
+    t = LoginThrottle(lambda: now[0])  # defaults: 3 per user, 20 per address
+    for i in range(10):  # ten agents each mistype once from the centre's one address
+        assert t.failed(f"agent{i}", "198.51.100.1") == 0.0
+    assert t.wait_s("agent11", "198.51.100.1") == 0.0
